@@ -1,0 +1,1 @@
+"""Batch scanning of crawls and sites (local process pool or Ray)."""

@@ -1,0 +1,95 @@
+"""The ``unspun`` command: thin Typer front end over the library; heavy imports stay inside commands."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+
+import typer
+
+from unspun.errors import UnspunError
+
+app = typer.Typer(
+    name="unspun",
+    help="Check news articles for machine writing, trace them to their sources, flag made-up claims.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Each module registers its own commands with ``register(app)``; a module not present yet is skipped.
+COMMAND_MODULES = ["check", "train", "zeroshot", "index", "serve", "scan"]
+
+
+@app.callback()
+def _global_options(
+    offline: bool = typer.Option(
+        False, "--offline", help="Never contact a model hub (same as UNSPUN_OFFLINE=1)."
+    ),
+) -> None:
+    if offline:
+        from unspun.models.hub import set_offline
+
+        set_offline(True)
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        module_name = f"unspun.cli.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        importlib.import_module(module_name).register(app)
+
+
+_register_commands()
+
+
+def fail(message: str, exit_code: int) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[bold red]unspun: error:[/] {message}", markup=True
+    )
+    raise SystemExit(exit_code)
+
+
+def main() -> None:
+    """Console entry point: every UnspunError becomes one line on stderr and its exit code."""
+    if os.environ.get("UNSPUN_OFFLINE"):
+        from unspun.models.hub import set_offline
+
+        set_offline(os.environ["UNSPUN_OFFLINE"].strip().lower() in {"1", "true", "yes", "on"})
+    try:
+        app(standalone_mode=False)
+    except UnspunError as exc:
+        fail(_one_line(str(exc)), exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            fail("aborted", 130)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        if os.environ.get("UNSPUN_DEBUG"):
+            raise
+        fail(
+            f"internal error ({type(exc).__name__}: {_one_line(str(exc))}); "
+            "rerun with UNSPUN_DEBUG=1 to see the traceback and please report it",
+            70,
+        )
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

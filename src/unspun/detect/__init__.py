@@ -1,0 +1,1 @@
+"""Detectors: the Detector protocol, supervised and zero-shot methods, calibration, ensembles."""

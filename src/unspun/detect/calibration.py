@@ -1,0 +1,193 @@
+"""Thresholds learned on held-out human text at a stated false-positive rate, and the verdict."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from unspun.errors import ConfigError
+
+Verdict = Literal["machine", "human", "uncertain"]
+
+CALIBRATION_FILE = "calibration.json"
+# Scores between the threshold at GREY_FACTOR x target FPR and the threshold itself are "uncertain":
+# a human text lands there GREY_FACTOR times more often than above the threshold.
+GREY_FACTOR = 5.0
+
+
+def one_in(rate: float) -> str:
+    """0.01 -> '1 in 100'; 0.025 -> '1 in 40'."""
+    return f"1 in {max(1, round(1 / rate)):,}" if rate > 0 else "none"
+
+
+@dataclass
+class Calibration:
+    """Human reference scores of one detector with its exact settings.
+
+    ``human_scores``: raw document scores of held-out human texts (never seen in training).
+    ``platt``: optional (a, b) with probability = sigmoid(a * raw + b), fitted on labelled held-out
+    data; without it the probability is the share of human reference texts scoring lower.
+    """
+
+    detector: str
+    settings: dict[str, Any]
+    human_scores: list[float]
+    platt: tuple[float, float] | None = None
+    reference: str = "held-out human text"
+    human_domains: list[str] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.human_scores = sorted(float(s) for s in self.human_scores)
+        if not self.human_scores:
+            raise ConfigError("a calibration needs at least one human reference score")
+
+    @property
+    def n(self) -> int:
+        return len(self.human_scores)
+
+    def check_target_fpr(self, target_fpr: float) -> None:
+        if not 0 < target_fpr < 1:
+            raise ConfigError(f"target false-positive rate must be between 0 and 1, got {target_fpr}")
+        if target_fpr * self.n < 1:
+            raise ConfigError(
+                f"target false-positive rate {target_fpr:g} is below what {self.n} human reference "
+                f"texts can show (smallest: {1 / self.n:.4g}); recalibrate on more human text"
+            )
+
+    def threshold(self, target_fpr: float) -> float:
+        """Raw score t such that at most ``target_fpr`` of the human references score >= t."""
+        self.check_target_fpr(target_fpr)
+        allowed = math.floor(target_fpr * self.n + 1e-9)
+        descending = self.human_scores[::-1]
+        if allowed >= self.n:
+            return float(np.nextafter(self.human_scores[0], -np.inf))
+        return float(np.nextafter(descending[allowed], np.inf))
+
+    def false_positive_rate(self, raw_threshold: float) -> float:
+        """Share of human references at or above a raw threshold."""
+        scores = np.asarray(self.human_scores)
+        return float((scores >= raw_threshold).mean())
+
+    def probability(self, raw: float) -> float:
+        if self.platt is not None:
+            a, b = self.platt
+            return float(1.0 / (1.0 + math.exp(-max(-500.0, min(500.0, a * raw + b)))))
+        return float(np.searchsorted(self.human_scores, raw, side="left") / self.n)
+
+    def matches(self, name: str, settings: dict[str, Any]) -> bool:
+        return self.detector == name and _canonical(self.settings) == _canonical(settings)
+
+    def save(self, path: Path) -> None:
+        data = asdict(self)
+        data["schema"] = "unspun.calibration/1"
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Calibration:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read calibration {path}: {exc}") from None
+        data.pop("schema", None)
+        if data.get("platt") is not None:
+            data["platt"] = tuple(data["platt"])
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ConfigError(f"calibration {path} is not in the expected format: {exc}") from None
+
+
+def _canonical(settings: dict[str, Any]) -> str:
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: str | None
+    machine_probability: float
+    threshold: float
+    target_fpr: float
+
+
+def decide(
+    raw: float,
+    calibration: Calibration | None,
+    target_fpr: float,
+    *,
+    probability: float | None = None,
+    abstain: str | None = None,
+) -> Decision:
+    """Turn a raw document score into a verdict at ``target_fpr``.
+
+    ``abstain``: a reason found upstream (too short, out of domain) that forces ``uncertain``.
+    Without a calibration the verdict is ``uncertain`` and only the raw score is meaningful.
+    """
+    if calibration is None:
+        prob = probability if probability is not None else float("nan")
+        return Decision(
+            "uncertain",
+            abstain or "uncalibrated: showing the raw score only",
+            prob,
+            float("nan"),
+            target_fpr,
+        )
+    raw_threshold = calibration.threshold(target_fpr)
+    grey_threshold = calibration.threshold(min(0.5, target_fpr * GREY_FACTOR))
+    prob = calibration.probability(raw)
+    threshold = calibration.probability(raw_threshold)
+    rate = one_in(target_fpr)
+    if abstain:
+        return Decision("uncertain", abstain, prob, threshold, target_fpr)
+    if raw >= raw_threshold:
+        reason = (
+            f"flagged: at this threshold about {rate} human-written texts "
+            f"({calibration.reference}) is flagged"
+        )
+        return Decision("machine", reason, prob, threshold, target_fpr)
+    if raw >= grey_threshold:
+        grey_rate = one_in(min(0.5, target_fpr * GREY_FACTOR))
+        reason = (
+            f"grey zone: the score is higher than about {grey_rate} human-written texts reach, "
+            f"but below the threshold at which {rate} is flagged"
+        )
+        return Decision("uncertain", reason, prob, threshold, target_fpr)
+    reason = f"not flagged: the score is below the threshold at which about {rate} human texts is flagged"
+    return Decision("human", reason, prob, threshold, target_fpr)
+
+
+def calibration_home() -> Path:
+    """Where ``unspun calibrate`` stores calibrations for detectors that ship none."""
+    import os
+
+    root = os.environ.get("UNSPUN_HOME") or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "unspun"
+    )
+    return Path(root) / "calibrations"
+
+
+def find_calibration(detector: Any) -> Calibration | None:
+    """The calibration valid for exactly this detector and settings, or None.
+
+    A detector may carry its own (the shipped supervised model does); otherwise calibrations saved by
+    ``unspun calibrate`` are searched. One made for other models or settings is never borrowed.
+    """
+    own = getattr(detector, "calibration", None)
+    if own is not None and own.matches(detector.name, detector.settings):
+        return own
+    home = calibration_home()
+    if home.is_dir():
+        for path in sorted(home.glob("*.json")):
+            try:
+                candidate = Calibration.load(path)
+            except ConfigError:
+                continue
+            if candidate.matches(detector.name, detector.settings):
+                return candidate
+    return None

@@ -1,0 +1,155 @@
+"""The single path from an Article to a Report: normalise, detect, calibrate, trace, report."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from unspun.article.model import Article, Signal
+from unspun.detect.base import Detector, Scores, create_detector
+from unspun.detect.calibration import Calibration, decide, find_calibration
+from unspun.detect.domain import abstain_reason
+from unspun.normalize import Normalized, normalize
+from unspun.report import (
+    ArticleInfo,
+    DetectorInfo,
+    PassageInfo,
+    Report,
+    SignalInfo,
+    TokenInfo,
+)
+
+DEFAULT_DETECTOR = "default"
+
+
+@dataclass
+class CheckConfig:
+    """Everything that changes what ``check`` does. Front ends build one from their options."""
+
+    detector: str = DEFAULT_DETECTOR
+    detector_options: dict[str, Any] = field(default_factory=dict)
+    target_fpr: float = 0.01
+    min_words: int = 50
+    index: str | None = None
+    top_sources: int = 5
+    tokens: bool = True
+
+
+class Checker:
+    """Holds the loaded detector (and index) so many articles can be checked without reloading."""
+
+    def __init__(self, config: CheckConfig | None = None, *, detector: Detector | None = None):
+        self.config = config or CheckConfig()
+        self.detector = detector or create_detector(
+            self.config.detector, **self.config.detector_options
+        )
+        self.calibration: Calibration | None = find_calibration(self.detector)
+        if self.calibration is not None:
+            self.calibration.check_target_fpr(self.config.target_fpr)
+        self.provenance = None
+        if self.config.index:
+            from unspun.provenance import Provenance
+
+            self.provenance = Provenance(self.config.index)
+
+    def check(self, article: Article) -> Report:
+        return self.check_many([article])[0]
+
+    def check_many(self, articles: Sequence[Article]) -> list[Report]:
+        """Check articles in one batch through the detector (the fast path for scans and APIs)."""
+        normalized = [normalize(article.body) for article in articles]
+        scores = self.detector.score([n.text for n in normalized])
+        reports = [
+            self._report(article, norm, score)
+            for article, norm, score in zip(articles, normalized, scores, strict=True)
+        ]
+        if self.provenance is not None:
+            for article, report in zip(articles, reports, strict=True):
+                self.provenance.annotate(article, report, top=self.config.top_sources)
+        return reports
+
+    def _report(self, article: Article, norm: Normalized, scores: Scores) -> Report:
+        name = self.detector.name
+        decision = decide(
+            scores.document,
+            self.calibration,
+            self.config.target_fpr,
+            probability=scores.probability,
+            abstain=abstain_reason(norm.text, min_words=self.config.min_words),
+        )
+        raw = {name: scores.document}
+        raw.update({f"{name}.{key}": value for key, value in scores.raw.items()})
+        return Report(
+            verdict=decision.verdict,
+            reason=decision.reason,
+            machine_probability=decision.machine_probability,
+            threshold=decision.threshold,
+            target_fpr=decision.target_fpr,
+            detector=DetectorInfo(name=name, version=self.detector.version),
+            scores={key: value for key, value in raw.items() if math.isfinite(value)},
+            article=ArticleInfo(
+                title=article.title,
+                subtitle=article.subtitle,
+                author=article.author,
+                date=article.date,
+                url=article.url,
+                site=article.site,
+                body=article.body,
+            ),
+            signals=[_signal_info(s) for s in [*article.signals, *norm.signals]],
+            passages=self._passages(article.body, norm, scores),
+            tokens=self._tokens(article.body, norm, scores) if self.config.tokens else None,
+        )
+
+    def _passages(self, body: str, norm: Normalized, scores: Scores) -> list[PassageInfo]:
+        passages = []
+        for passage in scores.passages:
+            start, end = norm.to_original(passage.start, passage.end)
+            value = passage.score
+            if self.calibration is not None:
+                value = self.calibration.probability(value)
+            passages.append(PassageInfo(start=start, end=end, text=body[start:end], score=value))
+        return passages
+
+    def _tokens(self, body: str, norm: Normalized, scores: Scores) -> list[TokenInfo] | None:
+        if scores.tokens is None:
+            return None
+        tokens = []
+        for token in scores.tokens:
+            start, end = norm.to_original(token.start, token.end)
+            tokens.append(
+                TokenInfo(
+                    start=start,
+                    end=end,
+                    text=body[start:end],
+                    logprob=token.logprob,
+                    rank=token.rank,
+                    entropy=token.entropy,
+                )
+            )
+        return tokens
+
+
+def _signal_info(signal: Signal) -> SignalInfo:
+    return SignalInfo(
+        id=signal.id,
+        message=signal.message,
+        start=signal.start,
+        end=signal.end,
+        text=signal.text,
+        count=signal.count,
+    )
+
+
+_CHECKERS: dict[str, Checker] = {}
+
+
+def check(article: Article, config: CheckConfig | None = None) -> Report:
+    """Check one article. Loaded models are kept per configuration for the life of the process."""
+    config = config or CheckConfig()
+    key = repr(sorted(vars(config).items(), key=lambda item: item[0]))
+    if key not in _CHECKERS:
+        _CHECKERS[key] = Checker(config)
+    return _CHECKERS[key].check(article)

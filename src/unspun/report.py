@@ -1,0 +1,104 @@
+"""The Report: one typed object per checked article; its JSON form is the public contract
+``unspun.report/1`` (add fields, never rename them)."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_serializer
+
+SCHEMA = "unspun.report/1"
+
+
+class DetectorInfo(BaseModel):
+    name: str
+    version: str
+
+
+class ArticleInfo(BaseModel):
+    title: str | None = None
+    subtitle: str | None = None
+    author: str | None = None
+    date: str | None = None
+    url: str | None = None
+    site: str | None = None
+    body: str
+
+
+class SignalInfo(BaseModel):
+    id: str = Field(description="stable identifier, e.g. 'duplicated_headline'")
+    message: str = Field(description="what was found, in plain English")
+    start: int | None = Field(None, description="offset into article.body, null if not in the body")
+    end: int | None = None
+    text: str | None = Field(None, description="the text the signal is about, when useful")
+    count: int = 1
+
+
+class PassageInfo(BaseModel):
+    start: int
+    end: int
+    text: str
+    score: float = Field(description="machine-likeness of this passage, 0..1, higher = more machine")
+
+
+class TokenInfo(BaseModel):
+    start: int
+    end: int
+    text: str
+    logprob: float
+    rank: int
+    entropy: float
+
+
+class SourceInfo(BaseModel):
+    id: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+    score: float
+    reason: str
+
+
+class EvidenceInfo(BaseModel):
+    source_id: str
+    text: str
+
+
+class ClaimInfo(BaseModel):
+    start: int
+    end: int
+    text: str
+    status: Literal["supported", "unsupported", "contradicted", "not_checkable"]
+    evidence: EvidenceInfo | None = None
+    reason: str
+
+
+class Report(BaseModel):
+    schema_: Literal["unspun.report/1"] = Field(SCHEMA, alias="schema")
+    verdict: Literal["machine", "human", "uncertain"]
+    reason: str | None = None
+    machine_probability: float | None
+    threshold: float | None
+    target_fpr: float
+    detector: DetectorInfo
+    scores: dict[str, float]
+    article: ArticleInfo
+    signals: list[SignalInfo] = []
+    passages: list[PassageInfo] = []
+    tokens: list[TokenInfo] | None = None
+    sources: list[SourceInfo] | None = None
+    claims: list[ClaimInfo] | None = None
+
+    model_config = {"populate_by_name": True}
+
+    @field_serializer("machine_probability", "threshold")
+    def _finite_or_null(self, value: float | None) -> float | None:
+        # NaN is not JSON; an uncalibrated detector has no probability or threshold.
+        return None if value is None or math.isnan(value) else round(value, 6)
+
+    def to_json_dict(self) -> dict:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=False)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(by_alias=True, indent=indent)
