@@ -37,3 +37,16 @@ def load_sentence_encoder(model_id: str = DEFAULT_ENCODER, device: str | None = 
         return SentenceTransformer(name, device=device or "cpu", local_files_only=local_only)
 
     return resolve(model_id, load, fallbacks=FALLBACKS)
+
+
+def load_token_encoder(model_id: str = DEFAULT_ENCODER):  # -> (tokenizer, model)
+    """Load a Hugging Face encoder (BERT, RoBERTa, DeBERTa, ...) and its fast tokenizer by HF id or
+    path, with the same cache -> hub -> packaged-fallback order; returns (tokenizer, model)."""
+    from transformers import AutoModel, AutoTokenizer
+
+    def load(name: str, local_only: bool):
+        tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local_only, use_fast=True)
+        model = AutoModel.from_pretrained(name, local_files_only=local_only)
+        return tokenizer, model
+
+    return resolve(model_id, load, fallbacks=FALLBACKS)

@@ -1,0 +1,150 @@
+"""Contextual token embeddings from a frozen (or fine-tuned) encoder, mean-pooled over the whole
+document and over any set of passages in one pass: passages cost no extra forward passes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from unspun.models.encoder import load_token_encoder
+
+
+@dataclass
+class Pooled:
+    document: np.ndarray  # (dim,) L2-normalised mean of the document's token embeddings
+    passages: np.ndarray  # (n_passages, dim) L2-normalised mean over each passage's tokens
+
+
+class PoolingEncoder:
+    """Runs an encoder over documents in windows of ``max_length`` tokens and pools token vectors.
+
+    ``quantize``: int8 dynamic quantisation of the linear layers on CPU (about 2x faster on 2 cores,
+    and used at training time too, so the head sees the same embeddings it will be applied to).
+    """
+
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        max_length: int = 256,
+        device: str | None = None,
+        quantize: bool = False,
+        model=None,
+        tokenizer=None,
+    ) -> None:
+        import torch
+
+        if model is None or tokenizer is None:
+            tokenizer, model = load_token_encoder(model_id)
+        self.model_id = model_id
+        self.tokenizer = tokenizer
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.max_length = min(max_length, getattr(tokenizer, "model_max_length", max_length) or max_length)
+        self.quantized = bool(quantize and self.device == "cpu")
+        model.eval()
+        if self.quantized:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(
+                    model, {torch.nn.Linear}, dtype=torch.qint8
+                )
+        self.model = model.to(self.device)
+        self.dim = int(model.config.hidden_size)
+        self._prefix, self._suffix = _special_template(tokenizer)
+        # Room for the special tokens the tokenizer adds around each window.
+        self._room = self.max_length - len(self._prefix) - len(self._suffix)
+
+    def _windows(self, text: str) -> list[tuple[list[int], np.ndarray]]:
+        """Token-id windows of the text with the character offsets of each token."""
+        encoded = self.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+        )
+        ids, offsets = encoded["input_ids"], np.asarray(encoded["offset_mapping"], dtype=np.int64)
+        if not ids:
+            return []
+        return [
+            (ids[i : i + self._room], offsets[i : i + self._room].reshape(-1, 2))
+            for i in range(0, len(ids), self._room)
+        ]
+
+    def pool(
+        self,
+        texts: Sequence[str],
+        passages: Sequence[Sequence[tuple[int, int]]] | None = None,
+        *,
+        batch_size: int = 32,
+    ) -> list[Pooled]:
+        import torch
+
+        passages = passages or [[] for _ in texts]
+        jobs = []  # (text index, ids, offsets)
+        for index, text in enumerate(texts):
+            for ids, offsets in self._windows(text):
+                jobs.append((index, ids, offsets))
+        sums = [np.zeros(self.dim, dtype=np.float64) for _ in texts]
+        counts = [0 for _ in texts]
+        passage_sums = [np.zeros((len(p), self.dim), dtype=np.float64) for p in passages]
+        passage_counts = [np.zeros(len(p), dtype=np.int64) for p in passages]
+        # Longest first keeps padding low within a batch.
+        order = sorted(range(len(jobs)), key=lambda j: -len(jobs[j][1]))
+        pad_id = self.tokenizer.pad_token_id or 0
+        for begin in range(0, len(order), batch_size):
+            batch = [jobs[j] for j in order[begin : begin + batch_size]]
+            inputs = [[*self._prefix, *ids, *self._suffix] for _, ids, _ in batch]
+            width = max(len(x) for x in inputs)
+            input_ids = torch.full((len(inputs), width), pad_id, dtype=torch.long)
+            attention = torch.zeros((len(inputs), width), dtype=torch.long)
+            for row, sequence in enumerate(inputs):
+                input_ids[row, : len(sequence)] = torch.tensor(sequence)
+                attention[row, : len(sequence)] = 1
+            with torch.inference_mode():
+                hidden = self.model(
+                    input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device)
+                ).last_hidden_state
+            hidden = hidden.float().cpu().numpy()
+            for row, (index, ids, offsets) in enumerate(batch):
+                keep = np.arange(len(self._prefix), len(self._prefix) + len(ids))
+                vectors = hidden[row, keep]
+                sums[index] += vectors.sum(axis=0)
+                counts[index] += len(keep)
+                spans = passages[index]
+                if spans:
+                    centres = offsets[: len(keep)].mean(axis=1)
+                    for p, (start, end) in enumerate(spans):
+                        inside = (centres >= start) & (centres < end)
+                        if inside.any():
+                            passage_sums[index][p] += vectors[inside].sum(axis=0)
+                            passage_counts[index][p] += int(inside.sum())
+        results = []
+        for index in range(len(texts)):
+            document = _unit(sums[index] / max(1, counts[index]))
+            pooled_passages = passage_sums[index] / np.maximum(1, passage_counts[index])[:, None]
+            results.append(
+                Pooled(
+                    document=document.astype(np.float32),
+                    passages=np.stack([_unit(v) for v in pooled_passages]).astype(np.float32)
+                    if len(pooled_passages)
+                    else np.zeros((0, self.dim), dtype=np.float32),
+                )
+            )
+        return results
+
+
+def _special_template(tokenizer) -> tuple[list[int], list[int]]:
+    """The special token ids a tokenizer puts before and after a single sequence ([CLS] .. [SEP],
+    <s> .. </s>), found by comparing an encoding with and without them."""
+    bare = tokenizer("probe", add_special_tokens=False)["input_ids"]
+    full = tokenizer("probe", add_special_tokens=True)["input_ids"]
+    for start in range(len(full) - len(bare) + 1):
+        if full[start : start + len(bare)] == bare:
+            return list(full[:start]), list(full[start + len(bare) :])
+    return [], []
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm > 0 else vector
