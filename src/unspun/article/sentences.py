@@ -4,12 +4,58 @@ from __future__ import annotations
 
 import re
 
-# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and an
-# opening quote, bracket, digit or capital letter; common abbreviations do not end a sentence.
-_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|\n{2,}""")
+# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) before whitespace and
+# an opening quote, bracket, digit or capital letter; common abbreviations do not end a sentence.
+_BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|\n{2,}""")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep rev inc ltd co corp vs etc "
-    "jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n no fig al e.g i.e a.m p.m".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "vs",
+        "etc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "u.n",
+        "no",
+        "fig",
+        "al",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+    ]
 )
 
 
@@ -20,7 +66,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     for match in _BOUNDARY.finditer(text):
         end = match.end()
         if match.group().startswith("."):
-            word = re.search(r"([\w.]+)\.$", text[start : match.start() + 1])
+            # Only the word before the full stop matters; a short window keeps this linear.
+            window = text[max(start, match.start() - 24) : match.start() + 1]
+            word = re.search(r"([\w.]+)\.$", window)
             if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
                 continue
             if word and len(word.group(1)) == 1 and word.group(1).isupper():
