@@ -1,0 +1,280 @@
+"""``unspun scan`` (crawls and folders to a Parquet table, resumable) and ``unspun sites`` (rank the
+sites in a scan's results)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from unspun.cli.options import (
+    DEFAULT_MAX_BYTES,
+    DetectorName,
+    Device,
+    MaxBytes,
+    Model,
+    Observer,
+    Performer,
+    SamplingModel,
+    ScoringModel,
+    TargetFpr,
+    detector_options,
+    stderr_console,
+)
+
+RUN_PANEL = "Running"
+
+
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+class _RichProgress:
+    """A Rich progress bar with rate and ETA, on stderr."""
+
+    def __init__(self, console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]scanning"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task = None
+
+    def start(self, total: int, already_done: int) -> None:
+        if already_done:
+            self.console.print(
+                f"Resuming: skipped {already_done:,} records already done "
+                f"({total - already_done:,} of {total:,} left)."
+            )
+        self.task = self.progress.add_task("scan", total=total - already_done, rate="")
+        self.progress.start()
+
+    def advance(self, rows: int) -> None:
+        self.progress.advance(self.task, rows)
+        speed = self.progress.tasks[0].speed
+        if speed:
+            self.progress.update(self.task, rate=f"{speed:.1f} articles/s")
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def scan(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="INPUT...",
+            help="JSONL/CSV/Parquet files (one article per record: 'text' or 'html' plus optional "
+            "title, url, date...), WARC or WARC.gz crawls, or folders of .html/.txt files.",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Results file (Parquet); a checkpoint folder "
+            "OUT.parts sits next to it while the scan runs.",
+        ),
+    ],
+    detector: DetectorName = "default",
+    target_fpr: TargetFpr = 0.01,
+    index: Annotated[
+        str | None,
+        typer.Option(
+            "--index",
+            metavar="LOCATION",
+            help="Source index (SQLite file or postgresql:// URL): adds each article's top traced "
+            "source.",
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="local: process pool on this machine; ray: Ray Data.",
+            case_sensitive=False,
+            rich_help_panel=RUN_PANEL,
+        ),
+    ] = Engine.local,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            rich_help_panel=RUN_PANEL,
+            help="Worker processes (local) or model actors (ray), each with its own "
+            "copy of the model.",
+        ),
+    ] = 1,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            rich_help_panel=RUN_PANEL,
+            help="Ray cluster to join (e.g. auto or ray://host:10001); default: start a local one.",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            rich_help_panel=RUN_PANEL,
+            help="Records per batch sent to a worker and through the model.",
+        ),
+    ] = 16,
+    checkpoint_rows: Annotated[
+        int,
+        typer.Option(
+            "--checkpoint-rows",
+            min=1,
+            rich_help_panel=RUN_PANEL,
+            help="Commit a checkpoint part after this many rows (or 30 s).",
+        ),
+    ] = 1000,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart",
+            rich_help_panel=RUN_PANEL,
+            help="Discard an earlier checkpoint of this output instead of resuming.",
+        ),
+    ] = False,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
+    observer: Observer = None,
+    performer: Performer = None,
+    scoring_model: ScoringModel = None,
+    sampling_model: SamplingModel = None,
+    model: Model = None,
+    device: Device = None,
+) -> None:
+    """Scan crawls, feeds and folders of articles into a Parquet table, resumably.
+
+    Each input record becomes one row (bad records become rows with an `error`); a scan killed at
+    any point and started again with the same arguments continues where it stopped.
+    """
+    from unspun.batch.engine import ScanSettings, plugins_from_env
+    from unspun.batch.scan import ScanOptions, run_scan
+    from unspun.pipeline import CheckConfig
+
+    console = stderr_console()
+    config = CheckConfig(
+        detector=detector,
+        detector_options=detector_options(
+            observer=observer,
+            performer=performer,
+            scoring_model=scoring_model,
+            sampling_model=sampling_model,
+            model=model,
+            device=device,
+        ),
+        target_fpr=target_fpr,
+        index=index,
+        top_sources=1,
+        tokens=False,  # per-token evidence is not part of a scan row; skip computing it
+    )
+    settings = ScanSettings(config=config, plugins=plugins_from_env())
+    _check_detector(settings)
+    options = ScanOptions(
+        engine=engine.value,
+        workers=workers,
+        address=address,
+        batch_size=batch_size,
+        checkpoint_rows=checkpoint_rows,
+        max_record_bytes=max_bytes,
+        restart=restart,
+    )
+    progress = _RichProgress(console)
+    try:
+        summary = run_scan(inputs, out, settings, options, progress)
+    finally:
+        progress.stop()
+    totals = summary.totals
+    verdicts = ", ".join(
+        f"{totals.verdicts.get(v, 0):,} {v}" for v in ("machine", "human", "uncertain")
+    )
+    console.print(
+        f"Wrote {totals.records:,} rows to {out}: {verdicts}, {totals.errors:,} errors, "
+        f"{totals.duplicates:,} duplicates (identical article text)."
+    )
+    console.print(
+        f"This run: {summary.scanned:,} records in {summary.seconds:.1f} s "
+        f"({summary.rate:.1f} articles/s); skipped {summary.already_done:,} already done."
+    )
+    if summary.warc_skipped:
+        skipped = ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.warc_skipped.items()))
+        console.print(f"WARC records without an article, skipped: {skipped}.")
+    if totals.records != summary.records:
+        console.print(
+            f"[yellow]warning:[/] {summary.records:,} input records but {totals.records:,} rows; "
+            "did the inputs change during the scan?"
+        )
+
+
+def _check_detector(settings) -> None:
+    """Fail fast on an unknown detector name, before workers start and models load."""
+    import importlib
+
+    from unspun.detect.base import available_detectors
+    from unspun.errors import ConfigError
+
+    for module in settings.plugins:
+        importlib.import_module(module)
+    name = settings.config.detector
+    path = Path(name)
+    if name in available_detectors() or (path.is_dir() and (path / "detector.json").is_file()):
+        return
+    known = ", ".join(available_detectors())
+    raise ConfigError(f"unknown detector {name!r}: choose one of {known}, or a trained directory")
+
+
+def sites(
+    results: Annotated[Path, typer.Argument(help="Results of 'unspun scan' (Parquet).")],
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write an HTML report with charts to this file."),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Sites shown in the table.")] = 20,
+    min_articles: Annotated[
+        int,
+        typer.Option("--min-articles", min=1, help="Leave out sites with fewer articles."),
+    ] = 1,
+) -> None:
+    """Rank the sites in a scan by the share of articles flagged as machine-written."""
+    from rich.console import Console
+
+    from unspun.batch.sites import render_table, summarize_sites, write_html
+
+    summaries = summarize_sites(results, min_articles=min_articles)
+    render_table(summaries, Console(highlight=False), top=top)
+    if html is not None:
+        write_html(summaries, html, source=str(results), top=top)
+        stderr_console().print(f"Wrote the HTML report to {html}.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan", no_args_is_help=True)(scan)
+    app.command("sites", no_args_is_help=True)(sites)

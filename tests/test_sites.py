@@ -1,0 +1,108 @@
+"""``unspun sites``: per-site shares with honest intervals, signals, sources, daily volume, and a
+self-contained HTML report."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import subprocess
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from batch_data import SETTINGS, UNSPUN, article_records, write_jsonl
+
+from unspun.batch.rows import ROW_SCHEMA
+from unspun.batch.scan import run_scan
+from unspun.batch.sites import summarize_sites, wilson_interval, write_html
+from unspun.errors import MalformedInput
+
+
+def _row(**values):
+    row = dict.fromkeys(ROW_SCHEMA.names)
+    row.update(values)
+    return row
+
+
+def test_wilson_interval_is_honest_at_the_edges():
+    low, high = wilson_interval(0, 5)
+    assert low == 0 and 0.4 < high < 0.5  # no machine text in 5 articles is not proof of none
+    low, high = wilson_interval(50, 100)
+    assert 0.40 < low < 0.41 and 0.59 < high < 0.60
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_sites_are_ranked_by_the_lower_end_of_their_interval(tmp_path):
+    rows = (
+        # one machine article out of one: 100% but a wide interval
+        [_row(record_id="a1", site="lucky.example", verdict="machine", date="2024-05-01")]
+        + [
+            _row(
+                record_id=f"f{i}",
+                site="farm.example",
+                verdict="machine" if i < 18 else "human",
+                signals=["missing_byline", "body_cut_off"] if i % 2 else ["missing_byline"],
+                top_source="src-1" if i < 10 else "src-2",
+                date=f"2024-05-0{1 + i % 3}T08:00:00",
+            )
+            for i in range(20)
+        ]
+        + [
+            _row(record_id=f"n{i}", url=f"https://www.news.example/{i}", verdict="human")
+            for i in range(10)
+        ]
+        + [_row(record_id="e1", site="farm.example", error="not valid JSON")]
+        + [_row(record_id="d1", site="farm.example", verdict="machine", duplicate_of="f0")]
+    )
+    path = tmp_path / "results.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=ROW_SCHEMA), path)
+    sites = summarize_sites(path)
+    assert [s.site for s in sites] == ["farm.example", "lucky.example", "news.example"]
+    farm = sites[0]
+    assert (farm.articles, farm.machine, farm.errors, farm.duplicates) == (21, 19, 1, 1)
+    assert farm.signals.most_common(1) == [("missing_byline", 20)]
+    assert farm.sources["src-1"] == 10
+    assert farm.per_day == {"2024-05-01": 7, "2024-05-02": 7, "2024-05-03": 6}
+    assert sites[2].per_day_mean is None
+    assert [s.site for s in summarize_sites(path, min_articles=5)] == [
+        "farm.example",
+        "news.example",
+    ]
+
+    report = tmp_path / "report.html"
+    write_html(sites, report, source=str(path))
+    page = report.read_text()
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
+    assert len(images) == 3  # shares, daily volume, signals
+    assert all(base64.b64decode(image).startswith(b"\x89PNG") for image in images)
+    assert "farm.example" in page and "<script" not in page
+
+
+def test_sites_refuses_files_that_are_not_scan_results(tmp_path):
+    path = tmp_path / "other.parquet"
+    pq.write_table(pa.table({"x": [1]}), path)
+    with pytest.raises(MalformedInput, match="not the output of 'unspun scan'"):
+        summarize_sites(path)
+    (tmp_path / "junk.parquet").write_text("junk")
+    with pytest.raises(MalformedInput):
+        summarize_sites(tmp_path / "junk.parquet")
+
+
+def test_sites_command_on_a_real_scan(tmp_path):
+    feed = write_jsonl(tmp_path / "feed.jsonl", article_records(30))
+    results = tmp_path / "results.parquet"
+    run_scan([str(feed)], results, SETTINGS)
+    report = tmp_path / "sites.html"
+    done = subprocess.run(
+        [UNSPUN, "sites", str(results), "--html", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "160"},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if ".example" in line]
+    assert "site0.example" in lines[0]  # the all-machine site ranks first
+    assert "100%" in lines[0]
+    assert report.is_file() and "site0.example" in report.read_text()
