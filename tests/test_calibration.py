@@ -1,0 +1,100 @@
+"""Calibration: thresholds at a target false-positive rate, probabilities, and verdicts in words."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from unspun.detect.calibration import Calibration, decide, find_calibration, one_in
+from unspun.errors import ConfigError
+
+
+def make(scores, **kwargs) -> Calibration:
+    return Calibration(detector="d", settings={"model": "m"}, human_scores=scores, **kwargs)
+
+
+def test_threshold_flags_at_most_target_share_of_humans():
+    calibration = make([float(i) for i in range(1000)])  # 0..999
+    for fpr in (0.01, 0.05, 0.2):
+        threshold = calibration.threshold(fpr)
+        assert calibration.false_positive_rate(threshold) <= fpr
+        # and not needlessly strict: one step lower would exceed the target
+        assert calibration.false_positive_rate(threshold - 1.0) > fpr
+
+
+def test_target_fpr_below_what_the_reference_can_show_is_refused():
+    calibration = make([0.1 * i for i in range(50)])
+    with pytest.raises(ConfigError, match="smallest"):
+        calibration.threshold(0.01)
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        calibration.threshold(1.5)
+
+
+def test_probability_is_empirical_without_platt_and_logistic_with_it():
+    calibration = make([1.0, 2.0, 3.0, 4.0])
+    assert calibration.probability(0.0) == 0.0
+    assert calibration.probability(3.5) == 0.75
+    platt = make([1.0, 2.0], platt=(2.0, -1.0))
+    assert platt.probability(0.5) == pytest.approx(0.5)
+    assert platt.probability(1000.0) == pytest.approx(1.0)
+
+
+def test_decide_gives_machine_grey_zone_and_human_with_reasons():
+    calibration = make([float(i) for i in range(1000)])
+    flagged = decide(995.0, calibration, 0.01)
+    assert flagged.verdict == "machine"
+    assert "1 in 100" in flagged.reason
+    assert flagged.machine_probability >= flagged.threshold
+    grey = decide(980.0, calibration, 0.01)  # above the 5 % threshold, below the 1 % one
+    assert grey.verdict == "uncertain" and grey.reason.startswith("grey zone")
+    human = decide(100.0, calibration, 0.01)
+    assert human.verdict == "human"
+    assert human.machine_probability < human.threshold
+
+
+def test_abstain_reason_and_missing_calibration_force_uncertain():
+    calibration = make([float(i) for i in range(1000)])
+    short = decide(999.0, calibration, 0.01, abstain="too short: 3 words")
+    assert short.verdict == "uncertain" and short.reason == "too short: 3 words"
+    uncalibrated = decide(5.0, None, 0.01)
+    assert uncalibrated.verdict == "uncertain"
+    assert uncalibrated.reason == "uncalibrated: showing the raw score only"
+    assert math.isnan(uncalibrated.threshold)
+
+
+def test_saved_calibration_round_trips_and_is_only_used_for_matching_settings(tmp_path, monkeypatch):
+    calibration = make([0.5, 1.5, 2.5], platt=(1.0, 0.0))
+    path = tmp_path / "c.json"
+    calibration.save(path)
+    loaded = Calibration.load(path)
+    assert loaded.human_scores == [0.5, 1.5, 2.5] and loaded.platt == (1.0, 0.0)
+    assert loaded.matches("d", {"model": "m"})
+    assert not loaded.matches("d", {"model": "other"})
+
+    monkeypatch.setenv("UNSPUN_HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "calibrations").mkdir(parents=True)
+    calibration.save(tmp_path / "home" / "calibrations" / "d.json")
+
+    class Detector:
+        name = "d"
+        calibration = None
+
+        def __init__(self, settings):
+            self.settings = settings
+
+    assert find_calibration(Detector({"model": "m"})) is not None
+    assert find_calibration(Detector({"model": "another-pair"})) is None
+
+
+def test_broken_calibration_file_is_a_config_error(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        Calibration.load(path)
+
+
+def test_one_in_words():
+    assert one_in(0.01) == "1 in 100"
+    assert one_in(0.025) == "1 in 40"
+    assert one_in(0.0001) == "1 in 10,000"
