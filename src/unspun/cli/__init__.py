@@ -1,4 +1,4 @@
-"""The ``unspun`` command: thin Typer front end over the library; heavy imports stay inside commands."""
+"""The ``unspun`` command: thin Typer front end over the library; heavy imports stay in commands."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from unspun.errors import UnspunError
 
 app = typer.Typer(
     name="unspun",
-    help="Check news articles for machine writing, trace them to their sources, flag made-up claims.",
+    help="Check news articles for machine writing, trace them to their sources, "
+    "flag made-up claims.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Each module registers its own commands with ``register(app)``; a module not present yet is skipped.
+# Each module registers its commands with ``register(app)``; a module not present yet is skipped.
 COMMAND_MODULES = ["check", "train", "zeroshot", "index", "serve", "scan"]
 
 
@@ -73,11 +74,16 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         import click
 
-        if isinstance(exc, click.exceptions.Abort):
+        # Typer >= 0.20 vendors click (typer._click): its exceptions are not click's own classes.
+        if isinstance(exc, click.exceptions.Abort | typer.Abort):
             fail("aborted", 130)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click.ClickException | typer.TyperException) and hasattr(
+            exc, "format_message"
+        ):
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is the whole answer
+                exc.show()
+                raise SystemExit(getattr(exc, "exit_code", 2)) from None
+            fail(_usage_error(exc), getattr(exc, "exit_code", 2))
         if os.environ.get("UNSPUN_DEBUG"):
             raise
         fail(
@@ -85,6 +91,13 @@ def main() -> None:
             "rerun with UNSPUN_DEBUG=1 to see the traceback and please report it",
             70,
         )
+
+
+def _usage_error(exc: Exception) -> str:
+    """A usage error in one line, with the command's help to turn to."""
+    context = getattr(exc, "ctx", None)
+    command = context.command_path if context is not None else "unspun"
+    return f"{_one_line(exc.format_message())} (see {command} --help)"
 
 
 def _one_line(message: str) -> str:

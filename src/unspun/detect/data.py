@@ -28,7 +28,7 @@ class LabelledText:
 
 
 def read_labelled(paths: Iterable[str | Path]) -> list[LabelledText]:
-    """Read one or more JSONL files; raise MalformedInput naming file and line on the first bad line."""
+    """Read JSONL files; raise MalformedInput naming the file and line of the first bad line."""
     records: list[LabelledText] = []
     for raw_path in paths:
         path = Path(raw_path)
@@ -37,16 +37,19 @@ def read_labelled(paths: Iterable[str | Path]) -> list[LabelledText]:
         if path.is_dir():
             raise InputNotFound(f"{path}: is a directory, expected a JSONL file")
         try:
-            handle = path.open("r", encoding="utf-8")
+            handle = path.open("rb")
         except OSError as exc:
             raise InputNotFound(f"{path}: cannot open ({exc.strerror})") from None
         with handle:
-            try:
-                for number, line in enumerate(handle, start=1):
-                    if line.strip():
-                        records.append(_parse_line(line, path, number))
-            except UnicodeDecodeError:
-                raise MalformedInput(f"{path}: not UTF-8 text (line {number + 1})") from None
+            # Decoded line by line so a bad byte is reported on its own line (a text-mode reader
+            # decodes in chunks and fails before the first line is even numbered).
+            for number, raw_line in enumerate(handle, start=1):
+                try:
+                    line = raw_line.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError:
+                    raise MalformedInput(f"{path}:{number}: not UTF-8 text") from None
+                if line.strip():
+                    records.append(_parse_line(line, path, number))
     if not records:
         raise EmptyInput("no labelled records found in " + ", ".join(str(p) for p in paths))
     return records

@@ -1,0 +1,123 @@
+"""``unspun check PATH|-``: read one article, run the pipeline, print the report or its JSON."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from unspun.cli.options import (
+    DEFAULT_MAX_BYTES,
+    BatchSize,
+    DetectorName,
+    Device,
+    Format,
+    MaxBytes,
+    Model,
+    Observer,
+    OutputFormat,
+    Performer,
+    SamplingModel,
+    ScoringModel,
+    TargetFpr,
+    busy,
+    detector_options,
+    load_detector,
+    quiet_model_loading,
+)
+
+
+class ArticleKind(StrEnum):
+    auto = "auto"
+    text = "text"
+    html = "html"
+    json = "json"
+
+
+def check(
+    path: Annotated[
+        str,
+        typer.Argument(metavar="PATH|-", help="Article file (text, HTML or JSON), or - for stdin."),
+    ],
+    detector: DetectorName = "default",
+    target_fpr: TargetFpr = 0.01,
+    output_format: Format = OutputFormat.text,
+    kind: Annotated[
+        ArticleKind,
+        typer.Option(
+            "--kind",
+            help="How to read the input (auto: guess from its content).",
+            case_sensitive=False,
+        ),
+    ] = ArticleKind.auto,
+    index: Annotated[
+        str | None,
+        typer.Option(
+            "--index",
+            metavar="LOCATION",
+            help="Source index (SQLite file or postgresql:// URL) to trace the article's sources "
+            "and check its claims against.",
+        ),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option("--top", metavar="K", min=1, help="Candidate sources to show with --index."),
+    ] = 5,
+    no_tokens: Annotated[
+        bool,
+        typer.Option("--no-tokens", help="Leave per-token evidence out of the report."),
+    ] = False,
+    no_body: Annotated[
+        bool,
+        typer.Option("--no-body", help="Text report without the highlighted article body."),
+    ] = False,
+    max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
+    observer: Observer = None,
+    performer: Performer = None,
+    scoring_model: ScoringModel = None,
+    sampling_model: SamplingModel = None,
+    model: Model = None,
+    device: Device = None,
+    batch_size: BatchSize = None,
+) -> None:
+    """Check one article for machine writing and template leftovers."""
+    quiet_model_loading()
+    # Heavy imports live here so that `unspun --help` and bad-input errors stay instant.
+    from unspun.article import read_article
+    from unspun.pipeline import CheckConfig, Checker
+
+    article = read_article(path, max_bytes=max_bytes, kind=kind.value)
+    config = CheckConfig(
+        detector=detector,
+        detector_options=detector_options(
+            observer=observer,
+            performer=performer,
+            scoring_model=scoring_model,
+            sampling_model=sampling_model,
+            model=model,
+            device=device,
+            batch_size=batch_size,
+        ),
+        target_fpr=target_fpr,
+        index=index,
+        top_sources=top,
+        tokens=not no_tokens,
+    )
+    with busy(f"Loading detector {detector}…"):
+        checker = Checker(config, detector=load_detector(detector, config.detector_options))
+    with busy("Checking…"):
+        report = checker.check(article)
+    if output_format is OutputFormat.json:
+        sys.stdout.write(report.to_json() + "\n")
+        return
+    from rich.console import Console
+
+    from unspun.render import render_report
+
+    render_report(report, Console(highlight=False), body=not no_body)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check", no_args_is_help=True)(check)

@@ -1,0 +1,258 @@
+"""Terminal rendering of a Report with Rich: verdict, probability, threshold, highlighted passages,
+template signals, token evidence, sources and claims; plain text when the output is not a TTY."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from unspun.detect.calibration import one_in
+from unspun.report import ClaimInfo, Report, SignalInfo, SourceInfo, TokenInfo
+
+VERDICT_WORDS = {
+    "machine": ("LIKELY MACHINE-WRITTEN", "bold white on red"),
+    "human": ("NO SIGN OF MACHINE WRITING", "bold white on green"),
+    "uncertain": ("UNCERTAIN", "bold black on yellow"),
+}
+HOT, WARM = "bold red", "yellow"
+TOP_PASSAGES = 3
+# GLTR's buckets: how often the author picked a word the language model ranked this highly.
+RANK_BUCKETS = ((10, "top 10", "green"), (100, "top 100", "yellow"), (1000, "top 1000", "red"))
+CLAIM_STYLES = {
+    "supported": "green",
+    "unsupported": "yellow",
+    "contradicted": "bold red",
+    "not_checkable": "dim",
+}
+QUOTE_CHARS = 70
+
+
+def render_report(report: Report, console: Console | None = None, *, body: bool = True) -> None:
+    """Print ``report`` for a person. ``body=False`` leaves out the article text."""
+    console = console or Console()
+    console.print(_verdict(report))
+    console.print(_figures(report))
+    console.print(_metadata(report))
+    if body and report.article.body:
+        console.print()
+        console.print(Text("Article body", style="bold underline"), _legend(report))
+        markers = console.color_system is None
+        console.print(Padding(_highlighted_body(report, markers=markers), (0, 0, 0, 2)))
+    if report.signals:
+        console.print()
+        console.print(_signals(report.signals))
+    if report.tokens:
+        console.print()
+        console.print(_token_summary(report.tokens))
+    if report.sources is not None:
+        console.print()
+        console.print(_sources(report.sources))
+    if report.claims is not None:
+        console.print()
+        console.print(_claims(report.claims))
+
+
+def _verdict(report: Report) -> Text:
+    words, style = VERDICT_WORDS[report.verdict]
+    line = Text()
+    line.append(f" {words} ", style=style)
+    if report.reason:
+        line.append("  ")
+        line.append(report.reason)
+    return line
+
+
+def _figures(report: Report) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    probability = report.machine_probability
+    table.add_row(
+        "Machine probability",
+        _probability(probability) if probability is not None else "n/a (detector not calibrated)",
+    )
+    if report.threshold is not None:
+        table.add_row(
+            "Threshold",
+            f"{_probability(report.threshold)} (set so about {one_in(report.target_fpr)} "
+            f"human texts is flagged; target false-positive rate {report.target_fpr:g})",
+        )
+    else:
+        table.add_row("Threshold", f"none: no calibration (target FPR {report.target_fpr:g})")
+    table.add_row("Detector", f"{report.detector.name} {report.detector.version}")
+    if report.scores:
+        table.add_row(
+            "Raw scores", ", ".join(f"{key} {value:.4g}" for key, value in report.scores.items())
+        )
+    return table
+
+
+def _metadata(report: Report) -> Table:
+    article = report.article
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for label, value in (
+        ("Title", article.title),
+        ("Subtitle", article.subtitle),
+        ("Author", article.author),
+        ("Date", article.date),
+        ("Site", article.site),
+        ("URL", article.url),
+    ):
+        if value:
+            table.add_row(label, Text(value))
+    table.add_row("Words", f"{len(article.body.split()):,}")
+    return table
+
+
+def passage_styles(report: Report) -> dict[int, str]:
+    """Index into ``report.passages`` -> highlight style. Red: scores at or above the document
+    threshold (the same probability scale when calibrated); yellow: the top few of the rest."""
+    passages = report.passages
+    styles: dict[int, str] = {}
+    if len(passages) == 0:
+        return styles
+    if report.threshold is not None:
+        for index, passage in enumerate(passages):
+            if passage.score >= report.threshold:
+                styles[index] = HOT
+    if len(passages) > 1:
+        ranked = sorted(range(len(passages)), key=lambda i: passages[i].score, reverse=True)
+        for index in ranked[:TOP_PASSAGES]:
+            styles.setdefault(index, WARM)
+    return styles
+
+
+def _legend(report: Report) -> Text:
+    legend = Text(" ")
+    if report.threshold is not None:
+        legend.append("red", style=HOT)
+        legend.append(": passage at or above the threshold; ")
+    legend.append("yellow", style=WARM)
+    legend.append(f": the most machine-like of the rest (top {TOP_PASSAGES}); [score]")
+    legend.stylize("dim")
+    return legend
+
+
+def _highlighted_body(report: Report, *, markers: bool) -> Text:
+    """The body with passages highlighted; ``markers`` adds ▶ … [score] for colourless output."""
+    body = report.article.body
+    styles = passage_styles(report)
+    text = Text()
+    position = 0
+    for index, passage in sorted(enumerate(report.passages), key=lambda item: item[1].start):
+        style = styles.get(index)
+        if style is None or passage.start < position:
+            continue
+        text.append(body[position : passage.start])
+        if markers:
+            text.append("▶ ", style=style)
+        text.append(body[passage.start : passage.end], style=style)
+        text.append(f" [{passage.score:.2f}]", style=f"dim {style}")
+        position = passage.end
+    text.append(body[position:])
+    return text
+
+
+def _signals(signals: Sequence[SignalInfo]) -> Group:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for signal in signals:
+        entry = Text()
+        entry.append(signal.id, style="bold magenta")
+        entry.append(": ")
+        entry.append(signal.message)
+        if signal.count > 1:
+            entry.append(f" (×{signal.count})", style="dim")
+        # Quote the text only when the message does not already show it.
+        if signal.text and _shorten(signal.text).strip("“”\"' ")[:8] not in signal.message:
+            entry.append("\n“" + _shorten(signal.text) + "”", style="italic dim")
+        table.add_row(" •", entry)
+    return Group(Text("Template and evasion signals", style="bold underline"), table)
+
+
+def rank_buckets(tokens: Sequence[TokenInfo]) -> list[tuple[str, int]]:
+    """(bucket name, token count) in GLTR's order: top 10, top 100, top 1000, rest. Ranks are
+    1-based (rank 1 = the model's first choice)."""
+    counts = [0] * (len(RANK_BUCKETS) + 1)
+    for token in tokens:
+        for position, (limit, _, _) in enumerate(RANK_BUCKETS):
+            if token.rank <= limit:
+                counts[position] += 1
+                break
+        else:
+            counts[-1] += 1
+    names = [name for _, name, _ in RANK_BUCKETS] + ["rest"]
+    return list(zip(names, counts, strict=True))
+
+
+def _token_summary(tokens: Sequence[TokenInfo]) -> Group:
+    buckets = rank_buckets(tokens)
+    total = max(1, len(tokens))
+    styles = [style for _, _, style in RANK_BUCKETS] + ["magenta"]
+    line = Text("  ")
+    for (name, count), style in zip(buckets, styles, strict=True):
+        line.append(f"{name}: {count / total:.0%}", style=style)
+        line.append("   ")
+    mean_logprob = sum(t.logprob for t in tokens) / total
+    note = Text(
+        f"  {len(tokens):,} tokens, mean log-probability {mean_logprob:.2f}. Machine text tends to "
+        "pick the model's top-ranked words far more often than people do.",
+        style="dim",
+    )
+    heading = Text("Token evidence (rank of each word under the language model)")
+    heading.stylize("bold underline")
+    return Group(heading, line, note)
+
+
+def _sources(sources: Sequence[SourceInfo]) -> Table | Text:
+    if not sources:
+        return Text("Candidate sources: none found in the index", style="bold")
+    table = Table(title="Candidate sources", title_justify="left", title_style="bold", expand=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("Source", overflow="fold")
+    table.add_column("Date", no_wrap=True)
+    table.add_column("Score", justify="right")
+    table.add_column("Why", overflow="fold")
+    for number, source in enumerate(sources, start=1):
+        name = Text(source.title or source.id)
+        if source.url:
+            name.append("\n" + source.url, style="dim")
+        table.add_row(str(number), name, source.date or "", f"{source.score:.2f}", source.reason)
+    return table
+
+
+def _claims(claims: Sequence[ClaimInfo]) -> Table | Text:
+    if not claims:
+        return Text("Claims: none extracted", style="bold")
+    table = Table(title="Claims", title_justify="left", title_style="bold", expand=False)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Claim", overflow="fold")
+    table.add_column("Evidence / reason", overflow="fold")
+    for claim in claims:
+        detail = Text(claim.reason)
+        if claim.evidence is not None:
+            quote = _shorten(claim.evidence.text)
+            detail.append(f"\n“{quote}” ({claim.evidence.source_id})", style="dim")
+        table.add_row(
+            Text(claim.status.replace("_", " "), style=CLAIM_STYLES.get(claim.status, "")),
+            Text(_shorten(claim.text, 160)),
+            detail,
+        )
+    return table
+
+
+def _probability(value: float) -> str:
+    # Three decimals, except for tiny values that would otherwise all print as 0.000.
+    return f"{value:.3f}" if value == 0 or value >= 0.001 else f"{value:.1e}"
+
+
+def _shorten(text: str, limit: int = QUOTE_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
