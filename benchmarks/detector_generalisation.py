@@ -40,7 +40,9 @@ def main() -> int:
     from sklearn.metrics import roc_auc_score
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/detect"))
+    parser.add_argument(
+        "--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/detect")
+    )
     parser.add_argument("--cache", default="benchmarks/out/generalisation-features.npz")
     parser.add_argument("--encoder", default=DEFAULT_ENCODER)
     parser.add_argument("--features", choices=["both", "embedding", "style"], default="both")
@@ -55,7 +57,10 @@ def main() -> int:
     generators = np.asarray([r.generator for r in records])
     domains = np.asarray([r.domain for r in records])
     test = np.asarray(
-        [int(hashlib.sha1(pair_key(r).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < TEST_SHARE for r in records]
+        [
+            int(hashlib.sha1(pair_key(r).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < TEST_SHARE
+            for r in records
+        ]
     )
 
     cache = Path(args.cache)
@@ -79,7 +84,9 @@ def main() -> int:
     for generator in sorted(set(generators) - {"human"}):
         train = ~test & (generators != generator)
         its_domains = sorted(set(domains[generators == generator]))
-        evaluate = test & ((generators == generator) | ((generators == "human") & np.isin(domains, its_domains)))
+        evaluate = test & (
+            (generators == generator) | ((generators == "human") & np.isin(domains, its_domains))
+        )
         rows.append(("generator", generator, train, evaluate))
     for domain in sorted(set(domains)):
         rows.append(("domain", domain, ~test & (domains != domain), test & (domains == domain)))

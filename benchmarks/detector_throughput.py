@@ -19,7 +19,9 @@ REPO = Path(__file__).resolve().parents[1]
 def make_articles(count: int, words: int = 300) -> list[str]:
     reports = [
         json.loads(line)["text"]
-        for line in (REPO / "examples/reference-corpus.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in (REPO / "examples/reference-corpus.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
         if line.strip()
     ]
     articles = []

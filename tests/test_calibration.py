@@ -63,7 +63,9 @@ def test_abstain_reason_and_missing_calibration_force_uncertain():
     assert math.isnan(uncalibrated.threshold)
 
 
-def test_saved_calibration_round_trips_and_is_only_used_for_matching_settings(tmp_path, monkeypatch):
+def test_saved_calibration_round_trips_and_is_only_used_for_matching_settings(
+    tmp_path, monkeypatch
+):
     calibration = make([0.5, 1.5, 2.5], platt=(1.0, 0.0))
     path = tmp_path / "c.json"
     calibration.save(path)

@@ -20,8 +20,18 @@ def test_report_follows_the_contract_and_offsets_index_into_the_body(plain_detec
     report = Checker(CheckConfig(), detector=plain_detector).check(article)
     data = json.loads(report.to_json())
     assert data["schema"] == SCHEMA
-    for key in ("verdict", "reason", "machine_probability", "threshold", "target_fpr",
-                "detector", "scores", "article", "signals", "passages"):
+    for key in (
+        "verdict",
+        "reason",
+        "machine_probability",
+        "threshold",
+        "target_fpr",
+        "detector",
+        "scores",
+        "article",
+        "signals",
+        "passages",
+    ):
         assert key in data
     body = data["article"]["body"]
     assert data["passages"], "passages are scored"

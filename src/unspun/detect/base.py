@@ -81,16 +81,9 @@ def register(name: str, description: str) -> Callable[[DetectorFactory], Detecto
 
 def _load_builtin_detectors() -> None:
     # Importing the modules runs their @register decorators; kept lazy so `unspun --help` is fast.
+    import unspun.detect.ensemble  # noqa: F401
     import unspun.detect.supervised  # noqa: F401
-
-    try:
-        import unspun.detect.zeroshot  # noqa: F401
-    except ImportError:  # pragma: no cover - the zero-shot package is optional until it lands
-        pass
-    try:
-        import unspun.detect.ensemble  # noqa: F401
-    except ImportError:  # pragma: no cover
-        pass
+    import unspun.detect.zeroshot  # noqa: F401
 
 
 def available_detectors() -> dict[str, str]:

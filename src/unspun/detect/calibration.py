@@ -53,7 +53,9 @@ class Calibration:
 
     def check_target_fpr(self, target_fpr: float) -> None:
         if not 0 < target_fpr < 1:
-            raise ConfigError(f"target false-positive rate must be between 0 and 1, got {target_fpr}")
+            raise ConfigError(
+                f"target false-positive rate must be between 0 and 1, got {target_fpr}"
+            )
         if target_fpr * self.n < 1:
             raise ConfigError(
                 f"target false-positive rate {target_fpr:g} is below what {self.n} human reference "
@@ -158,7 +160,10 @@ def decide(
             f"but below the threshold at which {rate} is flagged"
         )
         return Decision("uncertain", reason, prob, threshold, target_fpr)
-    reason = f"not flagged: the score is below the threshold at which about {rate} human texts is flagged"
+    reason = (
+        f"not flagged: the score is below the threshold at which about {rate} human texts "
+        "is flagged"
+    )
     return Decision("human", reason, prob, threshold, target_fpr)
 
 
@@ -175,7 +180,8 @@ def calibration_home() -> Path:
 def find_calibration(detector: Any) -> Calibration | None:
     """The calibration valid for exactly this detector and settings, or None.
 
-    A detector may carry its own (the shipped supervised model does); otherwise calibrations saved by
+    A detector may carry its own (the shipped supervised model does); otherwise calibrations
+    saved by
     ``unspun calibrate`` are searched. One made for other models or settings is never borrowed.
     """
     own = getattr(detector, "calibration", None)

@@ -21,7 +21,8 @@ def abstain_reason(text: str, *, min_words: int) -> str | None:
     words = _WORD.findall(text)
     if len(words) < min_words:
         return (
-            f"too short: {len(words)} words; a verdict needs at least {min_words} words of body text"
+            f"too short: {len(words)} words; a verdict needs at least {min_words} words "
+            "of body text"
         )
     visible = [c for c in text if not c.isspace()]
     letters = sum(c.isalpha() for c in visible)

@@ -1,4 +1,4 @@
-"""The supervised detector (encoder embeddings + style features + logistic head) and its training."""
+"""The supervised detector (encoder embeddings + style features + logistic head), its training."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ def shipped_directory() -> Path:
     return Path(str(resources.files("unspun") / "data" / "default"))
 
 
-@register("default", "supervised detector shipped with unspun (all-MiniLM-L6-v2 + style features), offline on CPU")
+@register(
+    "default",
+    "supervised detector shipped with unspun (all-MiniLM-L6-v2 + style features), offline on CPU",
+)
 def _default(**options: Any):
     from unspun.detect.supervised.model import SupervisedDetector
 
@@ -25,4 +28,7 @@ def _default(**options: Any):
     return SupervisedDetector.load(directory, **options)
 
 
-register("supervised", "same as 'default'; pass a directory written by 'unspun train' instead to use your own")(_default)
+register(
+    "supervised",
+    "same as 'default'; pass a directory written by 'unspun train' instead to use your own",
+)(_default)

@@ -41,7 +41,9 @@ class PoolingEncoder:
         self.model_id = model_id
         self.tokenizer = tokenizer
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.max_length = min(max_length, getattr(tokenizer, "model_max_length", max_length) or max_length)
+        self.max_length = min(
+            max_length, getattr(tokenizer, "model_max_length", max_length) or max_length
+        )
         self.quantized = bool(quantize and self.device == "cpu")
         model.eval()
         if self.quantized:
@@ -61,7 +63,11 @@ class PoolingEncoder:
     def _windows(self, text: str) -> list[tuple[list[int], np.ndarray]]:
         """Token-id windows of the text with the character offsets of each token."""
         encoded = self.tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+            text,
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            truncation=False,
+            verbose=False,
         )
         ids, offsets = encoded["input_ids"], np.asarray(encoded["offset_mapping"], dtype=np.int64)
         if not ids:

@@ -71,7 +71,7 @@ def style_features(text: str) -> np.ndarray:
         rate(","),
         rate(";:"),
         rate("!?"),
-        rate("\"“”"),
+        rate('"“”'),
         rate("()"),
         rate("—–") + text.count(" - ") / n_words,
         sum(c.isdigit() for c in text) / chars,

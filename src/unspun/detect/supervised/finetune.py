@@ -1,5 +1,5 @@
 """Full fine-tuning of the encoder (mean pooling + linear layer) before the head is fitted: the
-stronger option for users with a GPU; on CPU it runs but is slow, so ``train`` only picks it then."""
+stronger option for users with a GPU; it runs on CPU but slowly, so ``train`` picks it on GPU."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def fine_tune_encoder(
     progress: Callable[[str, int, int], None] | None = None,
     seed: int = 0,
 ) -> Path:
-    """Fine-tune ``model_id`` to separate the labels and save it (model + tokenizer) in ``out_dir``."""
+    """Fine-tune ``model_id`` to separate the labels; save model and tokenizer in ``out_dir``."""
     import torch
 
     torch.manual_seed(seed)

@@ -33,7 +33,7 @@ def model_inputs(embeddings: np.ndarray, texts: Sequence[str]) -> np.ndarray:
 
 
 class SupervisedDetector:
-    """Load with ``SupervisedDetector.load(directory)``; see ``unspun train`` for how one is made."""
+    """Load with ``SupervisedDetector.load(directory)``; ``unspun train`` makes one."""
 
     name = NAME
 
@@ -57,7 +57,9 @@ class SupervisedDetector:
         self._encoder = encoder
         self.version = str(config.get("version", "unversioned"))
         calibration_path = directory / CALIBRATION_FILE
-        self.calibration = Calibration.load(calibration_path) if calibration_path.is_file() else None
+        self.calibration = (
+            Calibration.load(calibration_path) if calibration_path.is_file() else None
+        )
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -78,7 +80,9 @@ class SupervisedDetector:
 
     def score(self, texts: Sequence[str], *, passages: bool = True) -> list[Scores]:
         per_passage = int(self.config.get("sentences_per_passage", 2))
-        spans = [passage_windows(t, sentences_per_passage=per_passage) if passages else [] for t in texts]
+        spans = [
+            passage_windows(t, sentences_per_passage=per_passage) if passages else [] for t in texts
+        ]
         pooled = self.encoder.pool(texts, spans, batch_size=self.batch_size)
         documents = self.document_head.logits(
             model_inputs(np.stack([p.document for p in pooled]), texts)
@@ -90,7 +94,8 @@ class SupervisedDetector:
                 passage_texts = [text[s:e] for s, e in text_spans]
                 logits = self.passage_head.logits(model_inputs(pool.passages, passage_texts))
                 passage_scores = [
-                    PassageScore(s, e, float(v)) for (s, e), v in zip(text_spans, logits, strict=True)
+                    PassageScore(s, e, float(v))
+                    for (s, e), v in zip(text_spans, logits, strict=True)
                 ]
             results.append(
                 Scores(
@@ -105,7 +110,9 @@ class SupervisedDetector:
         directory.mkdir(parents=True, exist_ok=True)
         save_heads(directory / HEAD_FILE, document=self.document_head, passage=self.passage_head)
         config = dict(self.config, head_sha1=file_sha1(directory / HEAD_FILE))
-        (directory / DETECTOR_FILE).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+        (directory / DETECTOR_FILE).write_text(
+            json.dumps(config, indent=1) + "\n", encoding="utf-8"
+        )
         self.config = config
         if self.calibration is not None:
             self.calibration.save(directory / CALIBRATION_FILE)
@@ -118,9 +125,13 @@ class SupervisedDetector:
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(f"{directory} is not a trained unspun detector: {exc}") from None
         if config.get("kind") != "supervised":
-            raise ConfigError(f"{directory} holds a {config.get('kind')!r} detector, not supervised")
+            raise ConfigError(
+                f"{directory} holds a {config.get('kind')!r} detector, not supervised"
+            )
         if config.get("head_sha1") != file_sha1(directory / HEAD_FILE):
-            raise ConfigError(f"{directory}: {HEAD_FILE} does not match {DETECTOR_FILE} (modified?)")
+            raise ConfigError(
+                f"{directory}: {HEAD_FILE} does not match {DETECTOR_FILE} (modified?)"
+            )
         allowed = {"device", "batch_size"}
         unknown = set(options) - allowed
         if unknown:

@@ -75,9 +75,13 @@ def featurise(
     )
 
 
-def fit_heads(features: Featurised, labels: np.ndarray, rows: np.ndarray) -> tuple[LinearHead, LinearHead]:
+def fit_heads(
+    features: Featurised, labels: np.ndarray, rows: np.ndarray
+) -> tuple[LinearHead, LinearHead]:
     """Fit the document head on ``rows`` and the passage head on those rows' passages."""
-    document_head = LinearHead.fit(features.documents[rows], labels[rows], regularisation=REGULARISATION)
+    document_head = LinearHead.fit(
+        features.documents[rows], labels[rows], regularisation=REGULARISATION
+    )
     in_rows = np.isin(features.passage_owner, rows)
     if in_rows.sum() >= 10 and len(set(labels[features.passage_owner[in_rows]])) == 2:
         passage_head = LinearHead.fit(
@@ -95,7 +99,7 @@ def pair_key(record: LabelledText) -> str:
 
 
 def is_heldout(key: str, share: float = HELDOUT_SHARE) -> bool:
-    """Deterministic split by pair: the same pair is always on the same side, whatever the file order."""
+    """Deterministic split by pair: a pair is always on the same side, whatever the file order."""
     return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
 
 
@@ -110,7 +114,9 @@ def out_of_fold_logits(
     folds = min(FOLDS, len(set(group_array)))
     for train_idx, test_idx in GroupKFold(n_splits=folds).split(rows, labels[rows], group_array):
         head = LinearHead.fit(
-            features.documents[rows[train_idx]], labels[rows[train_idx]], regularisation=REGULARISATION
+            features.documents[rows[train_idx]],
+            labels[rows[train_idx]],
+            regularisation=REGULARISATION,
         )
         scores[rows[test_idx]] = head.logits(features.documents[rows[test_idx]])
     return scores
@@ -188,7 +194,9 @@ def train_detector(
     if progress:
         progress("fitting heads", 1, 1)
 
-    human_reference = np.concatenate([oof[train_rows][~labels[train_rows]], final[heldout_rows][~labels[heldout_rows]]])
+    human_reference = np.concatenate(
+        [oof[train_rows][~labels[train_rows]], final[heldout_rows][~labels[heldout_rows]]]
+    )
     domains = [records[i].domain for i in train_rows if not labels[i]] + [
         records[i].domain for i in heldout_rows if not labels[i]
     ]
@@ -228,7 +236,9 @@ def train_detector(
         "n_train": int(len(train_rows)),
         "n_heldout": int(len(heldout_rows)),
         "fine_tuned": bool(fine_tune),
-        "threshold_logit": calibration.threshold(target_fpr) if target_fpr * calibration.n >= 1 else None,
+        "threshold_logit": calibration.threshold(target_fpr)
+        if target_fpr * calibration.n >= 1
+        else None,
     }
     if len(heldout_rows) and len(set(labels[heldout_rows].tolist())) == 2:
         summary.update(_heldout_metrics(final[heldout_rows], labels[heldout_rows]))
