@@ -79,6 +79,8 @@ class SupervisedDetector:
         return self._encoder
 
     def score(self, texts: Sequence[str], *, passages: bool = True) -> list[Scores]:
+        if not texts:
+            return []
         per_passage = int(self.config.get("sentences_per_passage", 2))
         spans = [
             passage_windows(t, sentences_per_passage=per_passage) if passages else [] for t in texts

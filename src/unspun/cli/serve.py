@@ -1,0 +1,191 @@
+"""``unspun serve``: load the detector once and answer the HTTP API and the web page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from unspun.cli.options import (
+    BatchSize,
+    DetectorName,
+    Device,
+    Model,
+    Observer,
+    Performer,
+    SamplingModel,
+    ScoringModel,
+    TargetFpr,
+    busy,
+    detector_options,
+    load_detector,
+    stderr_console,
+)
+
+SERVICE_PANEL = "Service limits"
+
+
+def serve(
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to listen on. The default answers only this machine; use 0.0.0.0 to "
+            "serve a network (set UNSPUN_API_KEYS then).",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    index: Annotated[
+        str | None,
+        typer.Option(
+            "--index",
+            metavar="LOCATION",
+            help="Source index (SQLite file or postgresql:// URL) for /v1/trace and for the "
+            "sources and claims in every report.",
+        ),
+    ] = None,
+    detector: DetectorName = "default",
+    target_fpr: TargetFpr = 0.01,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-body-bytes",
+            min=1,
+            help="Larger request bodies get 413.",
+            rich_help_panel=SERVICE_PANEL,
+        ),
+    ] = 1_000_000,
+    max_batch: Annotated[
+        int,
+        typer.Option(
+            "--max-batch",
+            min=1,
+            help="Articles allowed in one /v1/check/batch request.",
+            rich_help_panel=SERVICE_PANEL,
+        ),
+    ] = 32,
+    queue_size: Annotated[
+        int,
+        typer.Option(
+            "--queue-size",
+            min=1,
+            help="Checking requests admitted at once; one more gets 503 + Retry-After.",
+            rich_help_panel=SERVICE_PANEL,
+        ),
+    ] = 256,
+    request_timeout: Annotated[
+        float,
+        typer.Option(
+            "--request-timeout",
+            min=0.1,
+            help="Seconds a request may take, queue wait included; then 504.",
+            rich_help_panel=SERVICE_PANEL,
+        ),
+    ] = 30.0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Threads running the detector (each takes a merged batch of requests).",
+            rich_help_panel=SERVICE_PANEL,
+        ),
+    ] = 1,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            "--max-connections",
+            min=1,
+            help="Open connections beyond which uvicorn refuses new requests (plain 503).",
+            rich_help_panel=SERVICE_PANEL,
+        ),
+    ] = 2048,
+    no_tokens: Annotated[
+        bool, typer.Option("--no-tokens", help="Leave per-token evidence out of reports.")
+    ] = False,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+    observer: Observer = None,
+    performer: Performer = None,
+    scoring_model: ScoringModel = None,
+    sampling_model: SamplingModel = None,
+    model: Model = None,
+    device: Device = None,
+    batch_size: BatchSize = None,
+) -> None:
+    """Serve the HTTP API (/v1/check, /v1/check/batch, /v1/trace) and the checking page at /."""
+    from unspun.api.app import create_app
+    from unspun.api.server import build_server
+    from unspun.api.settings import ServiceSettings
+    from unspun.pipeline import CheckConfig, Checker
+
+    config = CheckConfig(
+        detector=detector,
+        detector_options=detector_options(
+            observer=observer,
+            performer=performer,
+            scoring_model=scoring_model,
+            sampling_model=sampling_model,
+            model=model,
+            device=device,
+            batch_size=batch_size,
+        ),
+        target_fpr=target_fpr,
+        index=index,
+        tokens=not no_tokens,
+    )
+    settings = ServiceSettings(
+        max_body_bytes=max_body_bytes,
+        max_batch=max_batch,
+        max_pending=queue_size,
+        request_timeout=request_timeout,
+        workers=workers,
+        batch_size=batch_size or 16,
+        api_keys=ServiceSettings.keys_from_env(),
+    )
+    console = stderr_console()
+    with busy(f"Loading detector {detector}…"):
+        checker = Checker(config, detector=load_detector(detector, config.detector_options))
+        seconds_per_article = _warm_up(checker)
+    if host not in {"127.0.0.1", "localhost", "::1"} and not settings.api_keys:
+        console.print(
+            f"[yellow]warning:[/] serving on {host} without API keys; anyone who can reach this "
+            "address can use it (set UNSPUN_API_KEYS).",
+            soft_wrap=True,
+        )
+    shown = f"[{host}]" if ":" in host else host
+    console.print(
+        f"unspun: serving detector [bold]{checker.detector.name}[/] on http://{shown}:{port}/ "
+        f"(API docs at /docs; {'API keys required' if settings.api_keys else 'no API key needed'})",
+        soft_wrap=True,
+    )
+    app = create_app(checker, settings)
+    # Seeds the queue's speed estimate, so a burst arriving at start-up is already bounded by time.
+    app.queue.seconds_per_article = seconds_per_article
+    build_server(
+        app,
+        host=host,
+        port=port,
+        settings=settings,
+        access_log=access_log,
+        max_connections=max_connections,
+        log_level="info" if access_log else "warning",
+    ).run()
+
+
+def _warm_up(checker) -> float:
+    """Check two ordinary-length articles at start-up, so the first real request does not pay for
+    lazy model setup; returns the seconds one article took (the queue's first speed estimate)."""
+    import time
+
+    from unspun.article.model import Article
+
+    sentence = "The council met on Monday to discuss the budget for the coming year. "
+    paragraphs = [sentence * 5] * 5  # about 300 words, like a short news article
+    checker.check(Article(paragraphs=paragraphs[:1]))
+    started = time.perf_counter()
+    checker.check_many([Article(paragraphs=paragraphs), Article(paragraphs=paragraphs)])
+    return (time.perf_counter() - started) / 2
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

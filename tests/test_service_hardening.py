@@ -1,0 +1,306 @@
+"""The service under hostile conditions, against a real uvicorn on a loopback port: oversized and
+trickling requests, floods beyond the queue, slow work past the time limit, path traversal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+import pytest
+
+from unspun.api.app import create_app
+from unspun.api.server import build_server
+from unspun.api.settings import ServiceSettings
+from unspun.detect.base import Scores
+from unspun.pipeline import CheckConfig, Checker
+
+ARTICLE = (
+    "The regional water board said on Thursday that reservoir levels had recovered after a wet "
+    "autumn, and that the hosepipe ban imposed in August would be lifted at the end of the month. "
+    "Engineers will keep monitoring the two largest reservoirs through the winter, the board said, "
+    "because demand usually rises again in spring when gardens need watering."
+)
+SECRETS = (b"root:", b"[project]", b"def create_app", b"import ")
+
+
+class GatedDetector:
+    """A real detector (the test detector) that waits for ``gate`` before scoring: lets a test
+    hold work in the queue for as long as it needs, deterministically."""
+
+    def __init__(self, inner: Any, gate: threading.Event) -> None:
+        self.inner = inner
+        self.gate = gate
+        self.name = inner.name
+        self.version = inner.version
+        self.calibration = inner.calibration
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.inner.settings
+
+    def score(self, texts: Sequence[str], *, passages: bool = True) -> list[Scores]:
+        self.gate.wait(timeout=30)
+        return self.inner.score(texts, passages=passages)
+
+    def save(self, directory):  # pragma: no cover - never saved
+        raise NotImplementedError
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(checker: Checker, settings: ServiceSettings) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    server = build_server(
+        create_app(checker, settings), port=port, settings=settings, log_level="critical"
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield "127.0.0.1", port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def raw_exchange(
+    port: int, chunks: Sequence[bytes], pause: float = 0.0, wait: float = 5.0
+) -> bytes:
+    """Send ``chunks`` with ``pause`` seconds between them, then read until the server closes."""
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
+        for chunk in chunks:
+            try:
+                sock.sendall(chunk)
+            except OSError:  # the server already cut us off: that is what some tests expect
+                break
+            time.sleep(pause)
+        with contextlib.suppress(OSError):
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                received += data
+    return received
+
+
+def parse_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+@pytest.fixture
+def checker(plain_detector) -> Checker:
+    return Checker(CheckConfig(detector="mean-word-length"), detector=plain_detector)
+
+
+def test_declared_oversized_body_is_refused_before_it_is_sent(checker):
+    settings = ServiceSettings(max_body_bytes=10_000)
+    with running_server(checker, settings) as (_, port):
+        head = (
+            b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 50000000\r\n\r\n"
+        )
+        started = time.monotonic()
+        status, headers, body = parse_response(raw_exchange(port, [head]))
+        assert status == 413
+        assert json.loads(body)["error"]["code"] == "too_large"
+        assert time.monotonic() - started < 4
+        # Chunked upload without a length is cut off once it passes the limit.
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            response = client.post("/v1/check", content=iter([b"x" * 4096] * 10))
+            assert response.status_code == 413
+            assert response.json()["error"]["code"] == "too_large"
+            assert client.get("/v1/health").status_code == 200
+
+
+def test_trickling_body_is_cut_off_and_others_are_still_served(checker):
+    settings = ServiceSettings(body_timeout=1.0)
+    with running_server(checker, settings) as (_, port):
+        payload = json.dumps({"text": ARTICLE}).encode()
+        head = (
+            b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + str(len(payload)).encode() + b"\r\n\r\n"
+        )
+        outcome: dict[str, bytes] = {}
+        trickle = threading.Thread(
+            target=lambda: outcome.update(
+                raw=raw_exchange(port, [head, *[payload[i : i + 1] for i in range(40)]], pause=0.1)
+            )
+        )
+        started = time.monotonic()
+        trickle.start()
+        time.sleep(0.3)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            assert client.get("/v1/health").status_code == 200
+            assert client.post("/v1/check", json={"text": ARTICLE}).status_code == 200
+        trickle.join(timeout=15)
+        status, headers, body = parse_response(outcome["raw"])
+        assert status == 408
+        assert json.loads(body)["error"]["code"] == "body_timeout"
+        assert headers.get("connection") == "close"
+        assert time.monotonic() - started < 4.5  # cut off at ~1 s, not after the 4 s trickle
+
+
+def test_trickling_headers_are_cut_off(checker):
+    settings = ServiceSettings(header_timeout=1.0)
+    with running_server(checker, settings) as (_, port):
+        pieces = [b"GET /v1/health HTTP/1.1\r\n", b"Host: t\r\n"] + [b"X-Slow: 1\r\n"] * 30
+        started = time.monotonic()
+        raw = raw_exchange(port, pieces, pause=0.1, wait=8)
+        elapsed = time.monotonic() - started
+        assert raw.startswith(b"HTTP/1.1 408"), raw[:200]
+        assert b"header_timeout" in raw
+        assert elapsed < 3.2
+        # A normal request on a fresh connection is unaffected.
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            assert client.get("/v1/health").status_code == 200
+
+
+def test_flood_beyond_the_queue_gets_clean_503s_and_health_answers(plain_detector):
+    gate = threading.Event()
+    checker = Checker(CheckConfig(), detector=GatedDetector(plain_detector, gate))
+    settings = ServiceSettings(max_pending=3, batch_size=1, retry_after=3)
+    flood = 40
+
+    async def scenario(port: int):
+        limits = httpx.Limits(max_connections=flood + 5)
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+            tasks = [
+                asyncio.create_task(client.post("/v1/check", json={"text": ARTICLE}))
+                for _ in range(flood)
+            ]
+            deadline = time.monotonic() + 20
+            while sum(t.done() for t in tasks) < flood - 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            health = await client.get("/v1/health")
+            gate.set()
+            responses = await asyncio.gather(*tasks)
+            after = await client.post("/v1/check", json={"text": ARTICLE})
+            return health, responses, after
+
+    try:
+        with running_server(checker, settings) as (_, port):
+            health, responses, after = asyncio.run(scenario(port))
+    finally:
+        gate.set()
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 3 + [503] * (flood - 3)
+    for response in responses:
+        if response.status_code == 503:
+            assert response.headers["retry-after"] == "3"
+            assert response.json()["error"]["code"] == "overloaded"
+        else:
+            assert response.json()["schema"] == "unspun.report/1"
+    assert health.status_code == 200
+    assert health.json()["queue"] == {"pending": 3, "capacity": 3}
+    assert after.status_code == 200
+
+
+def test_work_past_the_time_limit_gets_504(plain_detector):
+    gate = threading.Event()
+    checker = Checker(CheckConfig(), detector=GatedDetector(plain_detector, gate))
+    settings = ServiceSettings(request_timeout=0.5)
+    try:
+        with (
+            running_server(checker, settings) as (_, port),
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+        ):
+            response = client.post("/v1/check", json={"text": ARTICLE})
+            assert response.status_code == 504
+            assert response.json()["error"]["code"] == "timeout"
+            assert client.get("/v1/health").json()["queue"]["pending"] == 0
+            gate.set()
+            assert client.post("/v1/check", json={"text": ARTICLE}).status_code == 200
+    finally:
+        gate.set()
+
+
+class SlowDetector(GatedDetector):
+    """The test detector taking a fixed time per text, like a model on a busy CPU."""
+
+    def __init__(self, inner: Any, seconds: float) -> None:
+        super().__init__(inner, threading.Event())
+        self.seconds = seconds
+
+    def score(self, texts: Sequence[str], *, passages: bool = True) -> list[Scores]:
+        time.sleep(self.seconds * len(texts))
+        return self.inner.score(texts, passages=passages)
+
+
+def test_overload_is_refused_with_503_before_it_could_time_out(plain_detector):
+    checker = Checker(CheckConfig(), detector=SlowDetector(plain_detector, 0.25))
+    settings = ServiceSettings(request_timeout=4.0, max_queue_wait=1.0, batch_size=1)
+
+    async def scenario(port: int) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            first = await client.post("/v1/check", json={"text": ARTICLE})  # measures the speed
+            assert first.status_code == 200
+            return await asyncio.gather(
+                *(client.post("/v1/check", json={"text": ARTICLE}) for _ in range(30))
+            )
+
+    with running_server(checker, settings) as (_, port):
+        responses = asyncio.run(scenario(port))
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) == {200, 503}, statuses
+    # About max_queue_wait / 0.25 s = 4-5 admitted; none left to run into the 4 s limit.
+    assert 2 <= statuses.count(200) <= 8
+
+
+TRAVERSALS = [
+    "/static/../pyproject.toml",
+    "/static/..%2f..%2f..%2fpyproject.toml",
+    "/static/%2e%2e/%2e%2e/%2e%2e/pyproject.toml",
+    "/static/%252e%252e%252fapp.py",
+    "/static/....//....//etc/passwd",
+    "/static/..\\..\\app.py",
+    "/static//etc/passwd",
+    "/static/%2fetc%2fpasswd",
+    "/static/app.js%00.html",
+    "/static/../app.py",
+    "/static/../../../../../../etc/passwd",
+    "/../../../../etc/passwd",
+    "/docs/../../../etc/passwd",
+    "/static/index.html/../../app.py",
+    "/static/__init__.py",
+    "/static/",
+]
+
+
+def test_path_traversal_reaches_no_file(checker):
+    with running_server(checker, ServiceSettings()) as (_, port):
+        for path in TRAVERSALS:
+            request = f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
+            raw = raw_exchange(port, [request])
+            status, headers, body = parse_response(raw)
+            assert status in {400, 404}, (path, raw[:300])
+            assert not any(secret in body for secret in SECRETS), path
+            if status == 404:
+                assert json.loads(body)["error"]["code"] == "not_found", path
+        # The real assets are still there.
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            assert client.get("/static/app.js").status_code == 200
