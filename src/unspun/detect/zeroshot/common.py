@@ -1,0 +1,147 @@
+"""What every language-model detector shares: model options, settings for calibration, and turning
+per-token statistics into document, passage and token-level evidence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unspun.article.sentences import passage_windows
+from unspun.detect.base import PassageScore, Scores, TokenEvidence
+from unspun.detect.zeroshot.lm import TokenTable, check_window, token_tables
+from unspun.errors import ConfigError
+from unspun.models.causal import CausalLM, check_same_tokenizer, load_causal_lm
+
+DEFAULT_MAX_LENGTH = 512
+
+
+def reject_unknown(detector: str, options: dict[str, Any]) -> None:
+    """Options meant for other detectors are an error, not silently ignored (unless unset)."""
+    unknown = sorted(key for key, value in options.items() if value is not None)
+    if unknown:
+        flags = ", ".join("--" + key.replace("_", "-") for key in unknown)
+        raise ConfigError(f"detector {detector!r} does not take {flags}")
+
+
+class LMDetector:
+    """Base of the zero-shot detectors: holds the models and the window settings.
+
+    Subclasses set ``name``, list their model roles in ``_models`` and implement ``_reduce``:
+    the raw statistics of a set of scored tokens -> (score, raw values), higher = more machine.
+    ``primary`` is the model whose log-probability, rank and entropy are shown per token.
+    """
+
+    name = "lm"
+    version = "zeroshot/1"
+    # Whether _reduce reads TokenTable.cross_var (it costs two more passes over the logits).
+    needs_variance = False
+
+    def __init__(
+        self,
+        models: dict[str, str],
+        *,
+        primary: str,
+        reference: str | None = None,
+        device: str | None = None,
+        dtype: str | None = None,
+        max_length: int | None = None,
+        stride: int | None = None,
+        batch_size: int | None = None,
+        padding_side: str = "right",
+    ) -> None:
+        loaded = {
+            role: load_causal_lm(mid, device=device, dtype=dtype) for role, mid in models.items()
+        }
+        first = next(iter(loaded.values()))
+        for lm in loaded.values():
+            check_same_tokenizer(first, lm)
+            if lm.device != first.device:  # pragma: no cover - one device option for all models
+                raise ConfigError("paired models must be on the same device")
+        self.models: dict[str, CausalLM] = loaded
+        self.primary = loaded[primary]
+        self.reference = loaded[reference] if reference else None
+        limits = [lm.max_positions for lm in loaded.values() if lm.max_positions]
+        limit = min(limits) if limits else None
+        self.max_length = int(max_length or min(DEFAULT_MAX_LENGTH, limit or DEFAULT_MAX_LENGTH))
+        self.stride = int(stride or max(1, self.max_length // 2))
+        check_window(self.max_length, self.stride, limit)
+        self.batch_size = int(batch_size or 8)
+        self.padding_side = padding_side
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Everything that changes a score: method, exact model names, dtype, window, stride."""
+        return {
+            "method": self.name,
+            "models": {role: lm.name for role, lm in self.models.items()},
+            "dtype": self.primary.dtype_name,
+            "max_length": self.max_length,
+            "stride": self.stride,
+        }
+
+    def tables(self, texts: Sequence[str]) -> list[TokenTable]:
+        return token_tables(
+            texts,
+            self.primary,
+            self.reference,
+            max_length=self.max_length,
+            stride=self.stride,
+            batch_size=self.batch_size,
+            padding_side=self.padding_side,
+            variance=self.needs_variance,
+        )
+
+    def score(self, texts: Sequence[str], *, passages: bool = True) -> list[Scores]:
+        return [
+            self.scores_from_table(text, table, passages=passages)
+            for text, table in zip(texts, self.tables(texts), strict=True)
+        ]
+
+    def scores_from_table(self, text: str, table: TokenTable, *, passages: bool = True) -> Scores:
+        counted = np.flatnonzero(~table.special)
+        document, raw = self._reduce(table, counted) if len(counted) else (float("nan"), {})
+        raw = dict(raw)
+        raw["tokens"] = float(len(counted))
+        passage_scores = self._passages(text, table, counted) if passages else []
+        # Plain Python numbers first: converting numpy scalars one by one dominates otherwise.
+        tokens = [
+            TokenEvidence(start, end, text[start:end], logprob, rank, entropy)
+            for start, end, logprob, rank, entropy in zip(
+                table.starts[counted].tolist(),
+                table.ends[counted].tolist(),
+                table.logprob[counted].tolist(),
+                table.rank[counted].tolist(),
+                table.entropy[counted].tolist(),
+                strict=True,
+            )
+        ]
+        return Scores(document=float(document), passages=passage_scores, tokens=tokens, raw=raw)
+
+    def _passages(self, text: str, table: TokenTable, counted: np.ndarray) -> list[PassageScore]:
+        result = []
+        starts = table.starts[counted]
+        for start, end in passage_windows(text):
+            inside = counted[(starts >= start) & (starts < end)]
+            if len(inside):
+                value, _ = self._reduce(table, inside)
+                if np.isfinite(value):
+                    result.append(PassageScore(start, end, float(value)))
+        return result
+
+    def _reduce(self, table: TokenTable, index: np.ndarray) -> tuple[float, dict[str, float]]:
+        raise NotImplementedError
+
+    def save(self, directory: Path) -> None:
+        """A zero-shot detector has no trained state: save the options that rebuild it."""
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "zeroshot.json").write_text(
+            json.dumps(
+                {"kind": "zeroshot", "detector": self.name, "settings": self.settings}, indent=1
+            )
+            + "\n",
+            encoding="utf-8",
+        )
