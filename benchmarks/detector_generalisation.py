@@ -23,7 +23,7 @@ import numpy as np
 from unspun.detect.data import read_labelled
 from unspun.detect.supervised.embedding import PoolingEncoder
 from unspun.detect.supervised.head import LinearHead
-from unspun.detect.supervised.train import REGULARISATION, featurise, pair_key
+from unspun.detect.supervised.train import REGULARISATION, default_layers, featurise, pair_key
 from unspun.models.encoder import DEFAULT_ENCODER
 
 TEST_SHARE = 0.3
@@ -44,7 +44,7 @@ def main() -> int:
         "--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/detect")
     )
     parser.add_argument("--cache", default="benchmarks/out/generalisation-features.npz")
-    parser.add_argument("--encoder", default=DEFAULT_ENCODER)
+    parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="a 6-block encoder")
     parser.add_argument("--features", choices=["both", "embedding", "style"], default="both")
     args = parser.parse_args()
 
@@ -68,8 +68,11 @@ def main() -> int:
         inputs = np.load(cache)["documents"]
     else:
         started = time.perf_counter()
-        encoder = PoolingEncoder(args.encoder, quantize=True)
-        inputs = featurise(encoder, [r.text for r in records], passages=False).documents
+        from unspun.normalize import normalize
+
+        encoder = PoolingEncoder(args.encoder, quantize=True, layers=default_layers(6))
+        texts = [normalize(r.text).text for r in records]
+        inputs = featurise(encoder, texts, passages=False).documents
         print(f"featurised {len(records)} texts in {time.perf_counter() - started:.0f} s")
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, documents=inputs)

@@ -84,8 +84,8 @@ class Checker:
         return Report(
             verdict=decision.verdict,
             reason=decision.reason,
-            machine_probability=decision.machine_probability,
-            threshold=decision.threshold,
+            machine_probability=_finite_or_none(decision.machine_probability),
+            threshold=_finite_or_none(decision.threshold),
             target_fpr=decision.target_fpr,
             detector=DetectorInfo(name=name, version=self.detector.version),
             scores={key: value for key, value in raw.items() if math.isfinite(value)},
@@ -130,6 +130,11 @@ class Checker:
                 )
             )
         return tokens
+
+
+def _finite_or_none(value: float) -> float | None:
+    # An uncalibrated detector has no probability or threshold: None in the report, null in JSON.
+    return value if math.isfinite(value) else None
 
 
 def _signal_info(signal: Signal) -> SignalInfo:

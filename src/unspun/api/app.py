@@ -110,7 +110,7 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def article_from_request(request: ArticleRequest) -> Article:
     """Parse the request's text or HTML with the same parsers as ``unspun check``."""
-    from unspun.article.html import parse_html
+    from unspun.article.record import parse_record
     from unspun.article.text import parse_text
 
     fields = {
@@ -122,12 +122,9 @@ def article_from_request(request: ArticleRequest) -> Article:
         return parse_text(text, **fields)
     html = _clean_text(request.html) or ""
     _refuse_binary(html)
-    article = parse_html(html, url=fields["url"])
-    # What the caller states about the article wins over what was guessed from the page.
-    for name in ("title", "author", "date"):
-        if fields[name] is not None:
-            setattr(article, name, fields[name])
-    return article
+    # parse_record lets stated fields win over what was guessed from the page, and recomputes the
+    # byline signals for a stated author.
+    return parse_record({"html": html, **fields}, where="the request")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -115,16 +115,54 @@ def train(
         ),
     ] = None,
     target_fpr: TargetFpr = 0.01,
+    ensemble: Annotated[
+        str | None,
+        typer.Option(
+            "--ensemble",
+            metavar="A,B",
+            help="Train a combiner over these detectors instead (e.g. default,binoculars); "
+            "model options as for check.",
+        ),
+    ] = None,
+    observer: Observer = None,
+    performer: Performer = None,
+    scoring_model: ScoringModel = None,
+    sampling_model: SamplingModel = None,
+    model: Model = None,
     device: Device = None,
+    batch_size: BatchSize = None,
     output_format: Format = OutputFormat.text,
 ) -> None:
-    """Train and calibrate a supervised detector on labelled JSONL; use it with --detector DIR."""
+    """Train and calibrate a detector on labelled JSONL (supervised by default, or an ensemble
+    with --ensemble); use it with --detector DIR."""
     quiet_model_loading()
     from unspun.detect.data import read_labelled
 
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: exists and is not a directory")
     records = read_labelled(data)
+    if ensemble is not None:
+        from unspun.detect.ensemble import train_ensemble
+
+        model_options = detector_options(
+            observer=observer,
+            performer=performer,
+            scoring_model=scoring_model,
+            sampling_model=sampling_model,
+            model=model,
+            device=device,
+        )
+        with StageProgress() as progress:
+            summary = train_ensemble(
+                records,
+                ensemble,
+                out,
+                options=model_options,
+                batch_size=batch_size or 16,
+                progress=progress,
+            )
+        _print_summary(summary, output_format, title=f"Trained ensemble written to {out}")
+        return
     from unspun.detect.supervised.train import train_detector
 
     options: dict[str, Any] = {"fine_tune": fine_tune, "target_fpr": target_fpr, "device": device}

@@ -131,6 +131,8 @@ def decide(
     ``abstain``: a reason found upstream (too short, out of domain) that forces ``uncertain``.
     Without a calibration the verdict is ``uncertain`` and only the raw score is meaningful.
     """
+    if not math.isfinite(raw):
+        abstain = abstain or "no score: the detector could not read any of this text"
     if calibration is None:
         prob = probability if probability is not None else float("nan")
         return Decision(
@@ -142,7 +144,7 @@ def decide(
         )
     raw_threshold = calibration.threshold(target_fpr)
     grey_threshold = calibration.threshold(min(0.5, target_fpr * GREY_FACTOR))
-    prob = calibration.probability(raw)
+    prob = calibration.probability(raw) if math.isfinite(raw) else float("nan")
     threshold = calibration.probability(raw_threshold)
     rate = one_in(target_fpr)
     if abstain:

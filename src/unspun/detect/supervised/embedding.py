@@ -20,6 +20,12 @@ class Pooled:
 class PoolingEncoder:
     """Runs an encoder over documents in windows of ``max_length`` tokens and pools token vectors.
 
+    ``layers``: which hidden states to pool (0 = embeddings, 1 = first block, -1 = last). Each is
+    mean-pooled and L2-normalised separately, then concatenated. Middle layers carry more of how a
+    text is written and less of what it is about than the last, semantic layer of a sentence
+    encoder, and they transfer better to unseen generators and domains
+    (benchmarks/detector_generalisation.py). Blocks above the highest pooled layer are dropped.
+
     ``quantize``: int8 dynamic quantisation of the linear layers on CPU (about 2x faster on 2 cores,
     and used at training time too, so the head sees the same embeddings it will be applied to).
     """
@@ -31,6 +37,7 @@ class PoolingEncoder:
         max_length: int = 256,
         device: str | None = None,
         quantize: bool = False,
+        layers: Sequence[int] = (-1,),
         model=None,
         tokenizer=None,
     ) -> None:
@@ -46,6 +53,14 @@ class PoolingEncoder:
         )
         self.quantized = bool(quantize and self.device == "cpu")
         model.eval()
+        depth = int(model.config.num_hidden_layers)
+        self.layers = tuple(layer if layer >= 0 else depth + 1 + layer for layer in layers)
+        if not self.layers or not all(0 <= layer <= depth for layer in self.layers):
+            raise ValueError(f"layers must lie in 0..{depth} (or -1 for the last), got {layers}")
+        blocks = getattr(getattr(model, "encoder", None), "layer", None)
+        if blocks is not None and max(self.layers) < len(blocks):
+            # The blocks above the highest pooled layer cannot change it: skip their compute.
+            model.encoder.layer = blocks[: max(self.layers)]
         if self.quantized:
             import warnings
 
@@ -55,7 +70,8 @@ class PoolingEncoder:
                     model, {torch.nn.Linear}, dtype=torch.qint8
                 )
         self.model = model.to(self.device)
-        self.dim = int(model.config.hidden_size)
+        self.width = int(model.config.hidden_size)
+        self.dim = self.width * len(self.layers)
         self._prefix, self._suffix = _special_template(tokenizer)
         # Room for the special tokens the tokenizer adds around each window.
         self._room = self.max_length - len(self._prefix) - len(self._suffix)
@@ -108,9 +124,13 @@ class PoolingEncoder:
                 input_ids[row, : len(sequence)] = torch.tensor(sequence)
                 attention[row, : len(sequence)] = 1
             with torch.inference_mode():
-                hidden = self.model(
-                    input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device)
-                ).last_hidden_state
+                states = self.model(
+                    input_ids=input_ids.to(self.device),
+                    attention_mask=attention.to(self.device),
+                    output_hidden_states=True,
+                ).hidden_states
+            # Each layer's vectors side by side; normalised per layer after pooling.
+            hidden = torch.cat([states[layer] for layer in self.layers], dim=-1)
             hidden = hidden.float().cpu().numpy()
             for row, (index, ids, offsets) in enumerate(batch):
                 keep = np.arange(len(self._prefix), len(self._prefix) + len(ids))
@@ -127,17 +147,23 @@ class PoolingEncoder:
                             passage_counts[index][p] += int(inside.sum())
         results = []
         for index in range(len(texts)):
-            document = _unit(sums[index] / max(1, counts[index]))
+            document = self._unit_per_layer(sums[index] / max(1, counts[index]))
             pooled_passages = passage_sums[index] / np.maximum(1, passage_counts[index])[:, None]
             results.append(
                 Pooled(
                     document=document.astype(np.float32),
-                    passages=np.stack([_unit(v) for v in pooled_passages]).astype(np.float32)
+                    passages=np.stack([self._unit_per_layer(v) for v in pooled_passages]).astype(
+                        np.float32
+                    )
                     if len(pooled_passages)
                     else np.zeros((0, self.dim), dtype=np.float32),
                 )
             )
         return results
+
+    def _unit_per_layer(self, vector: np.ndarray) -> np.ndarray:
+        parts = vector.reshape(len(self.layers), self.width)
+        return np.concatenate([_unit(part) for part in parts])
 
 
 def _special_template(tokenizer) -> tuple[list[int], list[int]]:

@@ -75,6 +75,7 @@ class SupervisedDetector:
                 max_length=int(self.config.get("max_length", 256)),
                 device=self._device,
                 quantize=bool(self.config.get("quantize", False)),
+                layers=tuple(self.config.get("layers", (-1,))),
             )
         return self._encoder
 
