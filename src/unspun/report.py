@@ -39,7 +39,9 @@ class PassageInfo(BaseModel):
     start: int
     end: int
     text: str
-    score: float = Field(description="machine-likeness of this passage, 0..1, higher = more machine")
+    score: float = Field(
+        description="machine-likeness of this passage, 0..1, higher = more machine"
+    )
 
 
 class TokenInfo(BaseModel):

@@ -1,0 +1,246 @@
+"""``unspun index add|stats`` and ``unspun trace``: build an index of trusted articles and trace
+articles (one file, or a JSONL archive in bulk) to the reporting they were spun from."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from unspun.cli.options import OutputFormat, busy, quiet_model_loading, stderr_console
+
+IndexLocation = Annotated[
+    str,
+    typer.Option(
+        "--index",
+        metavar="LOCATION",
+        help="Index: a directory (SQLite, created if missing) or a postgresql:// URL.",
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="Output: text for people, json for programs.", case_sensitive=False
+    ),
+]
+
+index_app = typer.Typer(
+    name="index",
+    help="Build and inspect the index of trusted articles that trace and check --index use.",
+    no_args_is_help=True,
+)
+
+STATUS_STYLE = {
+    "supported": "green",
+    "unsupported": "yellow",
+    "contradicted": "bold red",
+    "not_checkable": "dim",
+}
+
+
+@index_app.command("add")
+def index_add(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILES...",
+            help="JSONL/JSON/CSV/Parquet records (id, text; optional title, url, date, site, "
+            "author), HTML pages or text files.",
+        ),
+    ],
+    index: IndexLocation,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Articles embedded at once.")
+    ] = 64,
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Add articles to the index; text already indexed (same content hash) is skipped."""
+    quiet_model_loading()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from unspun.provenance.index import AddResult, SourceIndex
+    from unspun.provenance.records import read_sources
+
+    # Read and validate every file first: a bad file must add nothing, not half of itself.
+    docs = []
+    for path in files:
+        docs.extend(read_sources(path))
+    console = stderr_console()
+    with busy("Loading the sentence encoder"):
+        source_index = SourceIndex(index, create=True)
+        source_index.encoder  # noqa: B018 - load before the progress bar starts
+    total = AddResult()
+    with Progress(
+        TextColumn("indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[added]} new"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("index", total=len(docs), added=0)
+        total = source_index.add(
+            docs,
+            batch_size=batch_size,
+            progress=lambda seen, added: progress.update(task, completed=seen, added=added),
+        )
+    articles = source_index.store.count()
+    source_index.close()
+    summary = {
+        "read": total.seen,
+        "added": total.added,
+        "duplicates": total.duplicates,
+        "seconds": round(total.seconds, 2),
+        "articles_per_second": round(total.per_second, 2),
+        "articles_in_index": articles,
+    }
+    if output_format == OutputFormat.json:
+        print(json.dumps(summary))
+        return
+    print(
+        f"added {total.added} of {total.seen} articles ({total.duplicates} already indexed) in "
+        f"{total.seconds:.1f} s ({total.per_second:.1f} articles/s); {articles} in {index}"
+    )
+
+
+@index_app.command("stats")
+def index_stats(index: IndexLocation, output_format: FormatOption = OutputFormat.text) -> None:
+    """Show what an index holds."""
+    from unspun.provenance.store import open_store
+
+    store = open_store(index)
+    stats = store.stats()
+    store.close()
+    if output_format == OutputFormat.json:
+        print(json.dumps(stats))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None)
+    for key, value in stats.items():
+        table.add_row(key.replace("_", " "), str(value))
+    Console(highlight=False).print(table)
+
+
+def trace(
+    article: Annotated[
+        str,
+        typer.Argument(
+            metavar="ARTICLE|-",
+            help="Article file (text, HTML or JSON), - for stdin, or a .jsonl file of articles "
+            "(id, text, optional metadata) traced in bulk, one JSON line out per line in.",
+        ),
+    ],
+    index: IndexLocation,
+    top: Annotated[
+        int, typer.Option("--top", metavar="K", min=1, help="Candidate sources to show.")
+    ] = 5,
+    claims: Annotated[
+        bool,
+        typer.Option(
+            "--claims/--no-claims", help="Also label the article's claims against the sources."
+        ),
+    ] = False,
+    nli_model: Annotated[
+        str | None,
+        typer.Option(
+            "--nli-model", metavar="ID", help="NLI cross-encoder (HF id or path) to judge claims."
+        ),
+    ] = None,
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Find the indexed articles this article was most likely written from, with the reasons."""
+    quiet_model_loading()
+    from unspun.provenance import Provenance
+
+    bulk = article.lower().endswith((".jsonl", ".ndjson"))
+    with busy("Loading the index and the sentence encoder"):
+        provenance = Provenance(index, nli_model=nli_model)
+        provenance.index.encoder  # noqa: B018 - load once, before the first article
+    if bulk:
+        _trace_bulk(provenance, Path(article), top=top, claims=claims)
+        return
+    from unspun.article import read_article
+
+    parsed = read_article(article)
+    body = parsed.body
+    candidates = provenance.trace(
+        parsed.title, body, top=top, date=parsed.date, subtitle=parsed.subtitle
+    )
+    result: dict = {"sources": [c.as_dict() for c in candidates]}
+    if claims:
+        result["claims"] = [
+            r.as_dict() for r in provenance.claims(body, candidates, published=parsed.date)
+        ]
+    if output_format == OutputFormat.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    _render(result)
+
+
+def _trace_bulk(provenance, path: Path, *, top: int, claims: bool) -> None:  # noqa: ANN001
+    """One JSON object per input line, in input order, flushed as it goes."""
+    from unspun.provenance.records import read_article_records
+
+    records = list(read_article_records(path))  # validates the whole file before any output
+    for _, doc in records:
+        candidates = provenance.trace(doc.title, doc.text, top=top, date=doc.date)
+        row: dict = {"id": doc.id, "sources": [c.as_dict() for c in candidates]}
+        if claims:
+            row["claims"] = [
+                r.as_dict() for r in provenance.claims(doc.text, candidates, published=doc.date)
+            ]
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+def _render(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    if not result["sources"]:
+        console.print("No candidate sources: the index is empty.")
+    else:
+        table = Table(title="Candidate sources", title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("score", justify="right")
+        table.add_column("source")
+        table.add_column("why")
+        for rank, source in enumerate(result["sources"], start=1):
+            name = Text(source["title"] or source["id"], style="bold")
+            details = " · ".join(str(v) for v in (source["id"], source["date"], source["url"]) if v)
+            name.append(f"\n{details}", style="dim")
+            table.add_row(str(rank), f"{source['score']:.2f}", name, source["reason"])
+        console.print(table)
+    if "claims" in result:
+        counts: dict[str, int] = {}
+        for claim in result["claims"]:
+            counts[claim["status"]] = counts.get(claim["status"], 0) + 1
+        console.print(
+            "Claims: "
+            + ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in counts.items())
+        )
+        for claim in result["claims"]:
+            if claim["status"] == "not_checkable":
+                continue
+            line = Text(f"[{claim['status']}] ", style=STATUS_STYLE[claim["status"]])
+            line.append(claim["text"])
+            line.append(f"\n    {claim['reason']}", style="italic")
+            if claim["evidence"]:
+                line.append(
+                    f"\n    source ({claim['evidence']['source_id']}): {claim['evidence']['text']}",
+                    style="dim",
+                )
+            console.print(line)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(index_app, name="index")
+    app.command("trace")(trace)

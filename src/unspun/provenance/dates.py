@@ -1,0 +1,219 @@
+"""Dates as written and as resolved against a publication date ("on Sunday", "last year").
+
+A rewrite published two days after its source turns "on Sunday" into "on Friday" or into "on 3
+March"; comparing resolved dates lets the claim checker tell a restated date from a changed one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_MONTHS = [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+]  # fmt: skip
+_MONTH_RE = (
+    r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+_PATTERNS = [
+    # 2024-03-03
+    ("iso", re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>\d\d)-(?P<day>\d\d)\b")),
+    # March 3, 2024 / March 3rd
+    (
+        "mdy",
+        re.compile(
+            _MONTH_RE + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<year>(?:19|20)\d\d))?\b",
+            re.I,
+        ),
+    ),
+    # 3 March 2024 / 3rd of March
+    (
+        "dmy",
+        re.compile(
+            r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+            + _MONTH_RE.replace("(?P<month>", "(?P<month>")
+            + r"(?:,?\s+(?P<year>(?:19|20)\d\d))?\b",
+            re.I,
+        ),
+    ),
+    # in March 2024 / March 2024
+    ("my", re.compile(_MONTH_RE + r"\s+(?P<year>(?:19|20)\d\d)\b", re.I)),
+    # (on|last|next|this) Sunday
+    (
+        "weekday",
+        re.compile(
+            r"\b(?P<rel>on|last|next|this|since|by|until|from)?\s*(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+            re.I,
+        ),
+    ),
+    ("relday", re.compile(r"\b(?P<relday>yesterday|today|tomorrow|tonight)\b", re.I)),
+    ("relperiod", re.compile(r"\b(?P<rel>last|next|this)\s+(?P<period>year|month|week)\b", re.I)),
+    (
+        "ago",
+        re.compile(
+            r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<period>year|month|week|day)s?\s+ago\b",
+            re.I,
+        ),
+    ),
+    (
+        "year",
+        re.compile(r"\b(?:in|since|by|during|of|until)\s+(?P<year>(?:1[5-9]|20)\d\d)\b", re.I),
+    ),
+]
+_SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9, "ten": 10}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date in a text: the words, the span, and what it resolves to.
+
+    ``granularity`` is 'day', 'month', 'week' or 'year'; ``value`` is the first day of that period
+    (None when it cannot be resolved, e.g. a weekday with no publication date).
+    """
+
+    text: str
+    start: int
+    end: int
+    value: dt.date | None
+    granularity: str
+
+    def same_period(self, other: DateMention) -> bool | None:
+        """True/False when both resolve; None when either does not (cannot compare)."""
+        if self.value is None or other.value is None:
+            return None
+        coarse = _coarser(self.granularity, other.granularity)
+        return _truncate(self.value, coarse) == _truncate(other.value, coarse)
+
+
+_ORDER = ["day", "week", "month", "year"]
+
+
+def _coarser(a: str, b: str) -> str:
+    return a if _ORDER.index(a) >= _ORDER.index(b) else b
+
+
+def _truncate(value: dt.date, granularity: str) -> tuple[int, ...]:
+    if granularity == "day":
+        return (value.year, value.month, value.day)
+    if granularity == "week":
+        iso = value.isocalendar()
+        return (iso.year, iso.week)
+    if granularity == "month":
+        return (value.year, value.month)
+    return (value.year,)
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    """A publication date from metadata: ISO (with or without time) or one written date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        pass
+    mentions = find_dates(value, None)
+    for mention in mentions:
+        if mention.value is not None and mention.granularity == "day":
+            return mention.value
+    return None
+
+
+def _month_number(token: str) -> int:
+    return (
+        _MONTHS.index(next(m for m in _MONTHS if m.startswith(token.lower().rstrip(".")[:3]))) + 1
+    )
+
+
+def find_dates(text: str, published: dt.date | None) -> list[DateMention]:
+    """Every date mention in ``text``, resolved against ``published`` where it is relative."""
+    mentions: list[DateMention] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            if any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            mention = _resolve(kind, match, published)
+            if mention is None:
+                continue
+            mentions.append(mention)
+            taken.append((match.start(), match.end()))
+    mentions.sort(key=lambda m: m.start)
+    return mentions
+
+
+def _resolve(kind: str, match: re.Match[str], published: dt.date | None) -> DateMention | None:
+    text, start, end = match.group().strip(), match.start(), match.end()
+    groups = match.groupdict()
+    try:
+        if kind == "iso":
+            value = dt.date(int(groups["year"]), int(groups["mnum"]), int(groups["day"]))
+            return DateMention(text, start, end, value, "day")
+        if kind in {"mdy", "dmy"}:
+            month, day = _month_number(groups["month"]), int(groups["day"])
+            if groups.get("year"):
+                return DateMention(
+                    text, start, end, dt.date(int(groups["year"]), month, day), "day"
+                )
+            if published is None:
+                return DateMention(text, start, end, None, "day")
+            # A date without a year is the nearest such date to publication (usually just before).
+            candidates = [dt.date(published.year + d, month, day) for d in (-1, 0, 1)]
+            value = min(
+                candidates, key=lambda c: abs((c - published).days) + (30 if c > published else 0)
+            )
+            return DateMention(text, start, end, value, "day")
+        if kind == "my":
+            value = dt.date(int(groups["year"]), _month_number(groups["month"]), 1)
+            return DateMention(text, start, end, value, "month")
+        if kind == "year":
+            return DateMention(text, start, end, dt.date(int(groups["year"]), 1, 1), "year")
+    except ValueError:
+        return None
+    if kind == "weekday":
+        weekday = _WEEKDAYS.index(groups["weekday"].lower())
+        rel = (groups.get("rel") or "").lower()
+        if published is None:
+            return DateMention(text, start, end, None, "day")
+        delta = (published.weekday() - weekday) % 7
+        if rel == "next":
+            value = published + dt.timedelta(days=(weekday - published.weekday()) % 7 or 7)
+        elif rel == "last":
+            value = published - dt.timedelta(days=delta or 7)
+        else:
+            # News reports past events: a bare weekday is the most recent one (today included).
+            value = published - dt.timedelta(days=delta)
+        return DateMention(text, start, end, value, "day")
+    if published is None:
+        granularity = "day" if kind == "relday" else (groups.get("period") or "day").lower()
+        return DateMention(text, start, end, None, granularity)
+    if kind == "relday":
+        shift = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}[groups["relday"].lower()]
+        return DateMention(text, start, end, published + dt.timedelta(days=shift), "day")
+    period = groups["period"].lower()
+    if kind == "relperiod":
+        step = {"last": -1, "this": 0, "next": 1}[groups["rel"].lower()]
+        return DateMention(text, start, end, _shift(published, period, step), period)
+    if kind == "ago":
+        n = groups["n"].lower()
+        count = int(n) if n.isdigit() else _SMALL[n]
+        return DateMention(text, start, end, _shift(published, period, -count), period)
+    return None
+
+
+def _shift(base: dt.date, period: str, step: int) -> dt.date:
+    if period == "year":
+        return dt.date(base.year + step, 1, 1)
+    if period == "month":
+        month_index = base.year * 12 + base.month - 1 + step
+        return dt.date(month_index // 12, month_index % 12 + 1, 1)
+    if period == "week":
+        monday = base - dt.timedelta(days=base.weekday())
+        return monday + dt.timedelta(weeks=step)
+    return base + dt.timedelta(days=step)

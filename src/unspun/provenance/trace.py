@@ -1,0 +1,201 @@
+"""Tracing: rank indexed articles as candidate sources of a text by a hybrid of BM25, embedding
+similarity, shared entities/figures/quotes and near-duplicate shingles, with a reason for each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from unspun.provenance.facts import (
+    entity_key,
+    extract_facts,
+    quote_key,
+    rare_terms,
+    shared_entities,
+)
+from unspun.provenance.fingerprint import (
+    embedding_text,
+    encode,
+    minhash,
+    minhash_similarity,
+    words,
+)
+from unspun.provenance.index import SourceIndex
+from unspun.provenance.store import StoredDoc
+
+CANDIDATES = 40  # per retriever; the union is re-ranked
+# Weights of the hybrid score (sum to 1), tuned on the shared data (provenance_recall.py):
+# meaning similarity carries most of it because a rewrite keeps meaning, not words.
+WEIGHTS = {"semantic": 0.6, "bm25": 0.15, "entities": 0.1, "shingles": 0.1, "headline": 0.05}
+
+
+@dataclass
+class Query:
+    """An article to trace, with its fingerprints computed once."""
+
+    title: str | None
+    text: str
+    date: str | None = None
+    vector: np.ndarray | None = None
+    terms: list[str] = field(default_factory=list)
+    entities: set[str] = field(default_factory=set)
+    values: set[float] = field(default_factory=set)
+    quotes: set[str] = field(default_factory=set)
+    sketch: np.ndarray | None = None
+    headlines: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class Candidate:
+    """One candidate source: the stored article, its hybrid score, parts of it and a reason."""
+
+    stored: StoredDoc
+    score: float
+    parts: dict[str, float]
+    reason: str
+
+    def as_dict(self) -> dict:
+        d = self.stored.doc
+        return {
+            "id": d.id,
+            "title": d.title,
+            "url": d.url,
+            "date": d.date,
+            "score": round(self.score, 4),
+            "reason": self.reason,
+        }
+
+
+class Tracer:
+    """Finds the sources of texts in one index; the encoder is loaded once and reused."""
+
+    def __init__(self, index: SourceIndex) -> None:
+        self.index = index
+
+    def prepare(
+        self, title: str | None, text: str, date: str | None = None, subtitle: str | None = None
+    ) -> Query:
+        facts = extract_facts(text if not title else f"{title}.\n{text}")
+        query = Query(title=title, text=text, date=date)
+        # A spun page often keeps the original headline as its sub-headline.
+        query.headlines = [words(h) for h in (title, subtitle) if h and words(h)]
+        query.vector = encode(self.index.encoder, [embedding_text(title, text)])[0]
+        query.entities = {entity_key(e) for e in facts.entities}
+        query.values = {q.value for q in facts.quantities}
+        query.quotes = {quote_key(q) for q in facts.quotes}
+        entity_words = [w for e in sorted(query.entities) for w in e.split() if len(w) > 2]
+        # ~50 of the rarest words plus the names: enough for BM25 to find a rewrite (more terms
+        # gained almost nothing on the shared data and cost query time).
+        terms = rare_terms(f"{title or ''} {text}", 48) + entity_words
+        query.terms = list(dict.fromkeys(terms))[:64]
+        query.sketch = minhash(text)
+        return query
+
+    def trace(
+        self,
+        title: str | None,
+        text: str,
+        *,
+        top: int = 5,
+        date: str | None = None,
+        subtitle: str | None = None,
+    ) -> list[Candidate]:
+        return self.rank(self.prepare(title, text, date, subtitle), top=top)
+
+    def rank(self, query: Query, *, top: int = 5) -> list[Candidate]:
+        store = self.index.store
+        assert query.vector is not None
+        text_hits = store.text_search(query.terms, CANDIDATES)
+        vector_hits = store.vector_search(query.vector, CANDIDATES * 2)
+        cosines = dict(vector_hits)
+        floor = min(cosines.values()) if cosines else 0.0
+        best_text = max((s for _, s in text_hits), default=0.0) or 1.0
+        text_scores = {k: s / best_text for k, s in text_hits}
+        keys = list(
+            dict.fromkeys([k for k, _ in text_hits] + [k for k, _ in vector_hits[:CANDIDATES]])
+        )
+        candidates = []
+        for stored in store.fetch(keys):
+            parts = self._parts(
+                query, stored, cosines.get(stored.key, floor), text_scores.get(stored.key, 0.0)
+            )
+            candidates.append(
+                Candidate(stored=stored, score=_combine(parts), parts=parts, reason=_reason(parts))
+            )
+        candidates.sort(key=lambda c: -c.score)
+        return candidates[:top]
+
+    @staticmethod
+    def _parts(query: Query, stored: StoredDoc, cosine: float, bm25: float) -> dict[str, float]:
+        feats = stored.features
+        doc_entities = set(feats.get("entities", []))
+        shared = shared_entities(query.entities, doc_entities)
+        doc_values = set(feats.get("values", []))
+        shared_values = {v for v in query.values & doc_values if v >= 2}  # "one", "1" are noise
+        doc_quotes = feats.get("quotes", [])
+        shared_quotes = {
+            q
+            for q in query.quotes
+            if any(q == d or (len(q) > 20 and (q in d or d in q)) for d in doc_quotes)
+        }
+        doc_title = feats.get("title", "").split()
+        same_headline = float(any(_jaccard(h, doc_title) >= 0.6 for h in query.headlines))
+        sketch_sim = (
+            minhash_similarity(query.sketch, stored.minhash) if query.sketch is not None else 0.0
+        )
+        entity_share = len(shared) / max(3, min(len(query.entities), len(doc_entities)) or 3)
+        return {
+            "semantic": cosine,
+            "bm25": bm25,
+            "entities": min(
+                1.0, entity_share + 0.1 * len(shared_values) + 0.2 * len(shared_quotes)
+            ),
+            "shingles": sketch_sim,
+            "headline": same_headline,
+            "n_entities": float(len(shared)),
+            "n_values": float(len(shared_values)),
+            "n_quotes": float(len(shared_quotes)),
+        }
+
+
+def _jaccard(a: list[str], b: list[str]) -> float:
+    sa, sb = set(a), set(b)
+    return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
+
+
+def _combine(parts: dict[str, float]) -> float:
+    # Cosine of unrelated MiniLM texts sits near 0.1-0.2; stretch the useful range onto 0..1.
+    semantic = min(1.0, max(0.0, (parts["semantic"] - 0.15) / 0.7))
+    shingles = min(1.0, parts["shingles"] * 2)
+    return (
+        WEIGHTS["semantic"] * semantic
+        + WEIGHTS["bm25"] * parts["bm25"]
+        + WEIGHTS["entities"] * parts["entities"]
+        + WEIGHTS["shingles"] * shingles
+        + WEIGHTS["headline"] * parts["headline"]
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _reason(parts: dict[str, float]) -> str:
+    reasons = []
+    if parts["headline"]:
+        reasons.append("same headline")
+    if parts["n_entities"]:
+        reasons.append(
+            _plural(int(parts["n_entities"]), "shared entity").replace("entitys", "entities")
+        )
+    if parts["n_values"]:
+        reasons.append(_plural(int(parts["n_values"]), "shared figure"))
+    if parts["n_quotes"]:
+        reasons.append(_plural(int(parts["n_quotes"]), "identical quote"))
+    if parts["shingles"] >= 0.05:
+        reasons.append(f"{parts['shingles']:.0%} shared word sequences")
+    reasons.append(f"meaning similarity {parts['semantic']:.2f}")
+    if parts["bm25"] >= 0.999:
+        reasons.append("best keyword match")
+    return "; ".join(reasons)
