@@ -100,3 +100,12 @@ def test_one_in_words():
     assert one_in(0.01) == "1 in 100"
     assert one_in(0.025) == "1 in 40"
     assert one_in(0.0001) == "1 in 10,000"
+
+
+def test_domains_stay_with_their_scores_when_sorted():
+    calibration = make([3.0, 1.0, 2.0, 0.5], human_domains=["news", "wiki", "news", "wiki"])
+    assert calibration.human_scores == [0.5, 1.0, 2.0, 3.0]
+    assert calibration.human_domains == ["wiki", "wiki", "news", "news"]
+    assert calibration.false_positive_rate_by_domain(1.5) == {"news": 1.0, "wiki": 0.0}
+    with pytest.raises(ConfigError, match="one domain per"):
+        make([1.0, 2.0], human_domains=["news"])

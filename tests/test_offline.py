@@ -174,9 +174,10 @@ def test_set_offline_reaches_already_imported_hf_libraries():
 
     before = (os.environ.get("UNSPUN_OFFLINE"), constants.HF_HUB_OFFLINE)
     watched = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "RAY_USAGE_STATS_ENABLED")
-    environment = {name: os.environ.get(name) for name in watched}
     try:
+        # Undo offline mode a previous test in this process may have left on, then snapshot.
         hub_module.set_offline(False)
+        environment = {name: os.environ.get(name) for name in watched}
         hub_module.set_offline(True)
         assert hub_module.offline()
         assert constants.HF_HUB_OFFLINE is True

@@ -57,7 +57,8 @@ def check(
         typer.Option(
             "--index",
             metavar="LOCATION",
-            help="Source index (SQLite file or postgresql:// URL) to trace the article's sources "
+            help="Source index (a directory made by `unspun index add`, or a postgresql:// URL)"
+            " to trace the article's sources "
             "and check its claims against.",
         ),
     ] = None,

@@ -105,7 +105,8 @@ def scan(
         typer.Option(
             "--index",
             metavar="LOCATION",
-            help="Source index (SQLite file or postgresql:// URL): adds each article's top traced "
+            help="Source index (a directory made by `unspun index add`, or a postgresql:// URL)"
+            ": adds each article's top traced "
             "source.",
         ),
     ] = None,

@@ -40,7 +40,8 @@ def serve(
         typer.Option(
             "--index",
             metavar="LOCATION",
-            help="Source index (SQLite file or postgresql:// URL) for /v1/trace and for the "
+            help="Source index (a directory made by `unspun index add`, or a postgresql:// URL)"
+            " for /v1/trace and for the "
             "sources and claims in every report.",
         ),
     ] = None,

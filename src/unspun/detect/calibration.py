@@ -43,7 +43,13 @@ class Calibration:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.human_scores = sorted(float(s) for s in self.human_scores)
+        order = sorted(range(len(self.human_scores)), key=lambda i: float(self.human_scores[i]))
+        if self.human_domains is not None:
+            if len(self.human_domains) != len(self.human_scores):
+                raise ConfigError("a calibration needs one domain per human reference score")
+            # Keep each score's domain with it when sorting.
+            self.human_domains = [str(self.human_domains[i]) for i in order]
+        self.human_scores = [float(self.human_scores[i]) for i in order]
         if not self.human_scores:
             raise ConfigError("a calibration needs at least one human reference score")
 
@@ -70,6 +76,15 @@ class Calibration:
         if allowed >= self.n:
             return float(np.nextafter(self.human_scores[0], -np.inf))
         return float(np.nextafter(descending[allowed], np.inf))
+
+    def false_positive_rate_by_domain(self, raw_threshold: float) -> dict[str, float]:
+        """Share of each domain's human references at or above a raw threshold."""
+        if not self.human_domains:
+            return {}
+        flagged: dict[str, list[bool]] = {}
+        for score, domain in zip(self.human_scores, self.human_domains, strict=True):
+            flagged.setdefault(domain, []).append(score >= raw_threshold)
+        return {domain: sum(v) / len(v) for domain, v in sorted(flagged.items())}
 
     def false_positive_rate(self, raw_threshold: float) -> float:
         """Share of human references at or above a raw threshold."""
