@@ -1,10 +1,10 @@
-"""The one exception hierarchy: every failure a user can cause maps to a one-line message and an exit code."""
+"""The one exception hierarchy: each failure a user can cause is a one-line message, exit code."""
 
 from __future__ import annotations
 
 
 class UnspunError(Exception):
-    """Base class. ``exit_code`` is what the CLI exits with; ``http_status`` what the API answers."""
+    """Base class. ``exit_code``: what the CLI exits with; ``http_status``: what the API answers."""
 
     exit_code = 1
     http_status = 500
@@ -51,7 +51,7 @@ class InputTooLarge(UnspunError):
 
 
 class MalformedInput(UnspunError):
-    """Structured input (JSON, JSONL, CSV, HTML, WARC) that cannot be parsed; says where."""
+    """Structured input (JSON, JSONL, CSV, HTML, WARC) that cannot be parsed; it says where."""
 
     exit_code = 7
     http_status = 422
@@ -59,7 +59,7 @@ class MalformedInput(UnspunError):
 
 
 class ModelUnavailable(UnspunError):
-    """A model that is neither cached locally nor reachable (or offline mode forbids fetching it)."""
+    """Structured input (JSON, JSONL, CSV, HTML, WARC) that cannot be parsed; says where."""
 
     exit_code = 8
     http_status = 503

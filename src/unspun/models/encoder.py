@@ -29,7 +29,9 @@ FALLBACKS = {
 
 
 @lru_cache(maxsize=4)
-def load_sentence_encoder(model_id: str = DEFAULT_ENCODER, device: str | None = None) -> SentenceTransformer:
+def load_sentence_encoder(
+    model_id: str = DEFAULT_ENCODER, device: str | None = None
+) -> SentenceTransformer:
     """Load a sentence-transformers model by HF id or path; cached per process."""
     from sentence_transformers import SentenceTransformer
 
