@@ -59,7 +59,7 @@ class MalformedInput(UnspunError):
 
 
 class ModelUnavailable(UnspunError):
-    """Structured input (JSON, JSONL, CSV, HTML, WARC) that cannot be parsed; says where."""
+    """A model that is neither cached locally nor reachable (or offline mode forbids it)."""
 
     exit_code = 8
     http_status = 503
