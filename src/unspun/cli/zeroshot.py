@@ -121,7 +121,8 @@ def calibrate(
         scorer = load_detector(detector, options)
     with _progress("Scoring human texts", len(articles)) as advance:
         scores = _score([a.text for a in articles], scorer, batch_size or DEFAULT_BATCH, advance)
-    finite = [s for s in scores if s == s and abs(s) != float("inf")]
+    kept = [i for i, s in enumerate(scores) if s == s and abs(s) != float("inf")]
+    finite = [scores[i] for i in kept]
     if not finite:
         raise ConfigError("no human text got a finite score (all too short?)")
     calibration = Calibration(
@@ -129,7 +130,7 @@ def calibrate(
         settings=scorer.settings,
         human_scores=finite,
         reference=f"{len(finite):,} human texts from {human.name}",
-        human_domains=sorted({a.domain for a in articles}),
+        human_domains=[str(articles[i].domain) for i in kept],
         meta={
             "source": str(human),
             "skipped_machine_records": skipped,
