@@ -156,3 +156,21 @@ def test_ensemble_refuses_other_models_and_bad_member_lists(home, lms, tmp_path)
         create_detector("ensemble")
     with pytest.raises(ConfigError, match="both human and machine"):
         EnsembleDetector.fit(members, ["a b c", "d e f"], [True, True])
+
+
+def test_unspun_train_with_ensemble_trains_the_same_combiner(home, lms, tmp_path):
+    records, path = labelled(tmp_path)
+    out = tmp_path / "via-train"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(path), "--ensemble", "likelihood,gltr", "--model", lms["a"]]
+        + ["--out", str(out), "--format", "json"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert [m["name"] for m in summary["members"]] == ["likelihood", "gltr"]
+    assert summary["trained_on"] == len(records)
+    ensemble = create_detector(str(out))
+    assert isinstance(ensemble, EnsembleDetector)
+    assert [m.name for m in ensemble.members] == ["likelihood", "gltr"]
