@@ -55,12 +55,21 @@ def measure(label: str, location: str, queries: list[str]) -> None:
 
 
 def copy_to_postgres(sqlite_dir: str, url: str) -> None:
+    from unspun.errors import SourceIndexError
     from unspun.provenance.index import SourceIndex
     from unspun.provenance.postgres import PostgresStore
     from unspun.provenance.sqlite import SqliteStore
 
     source = SqliteStore(Path(sqlite_dir))
-    target = PostgresStore(url, create=True)
+    try:
+        target = PostgresStore(url, create=True)
+    except SourceIndexError:  # a copy made by an older unspun: drop it and copy again
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as db:
+            for table in ("unspun_docs", "unspun_meta", "unspun_sentence_vectors"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+        target = PostgresStore(url, create=True)
     if target.count() >= source.count():
         return
     target.drop()
@@ -79,7 +88,7 @@ def copy_to_postgres(sqlite_dir: str, url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", default="/tmp/unspun-bench/provenance-sqlite")
+    parser.add_argument("--index", default="/tmp/unspun-bench/provenance-v2")
     parser.add_argument(
         "--postgres", help="postgresql:// URL to copy the index into and measure too"
     )

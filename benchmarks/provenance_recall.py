@@ -4,8 +4,9 @@ each machine text (its shared opening removed) and print recall@1 and recall@5.
     python benchmarks/provenance_recall.py [--total 10000] [--queries 1500] [--index DIR|URL]
 
 Distractors are made in memory by recombining sentences of different human texts (at most one
-sentence from any one text), so they share vocabulary and style with the originals; nothing is
-written into the repository. The index is cached under --cache so later runs (and
+sentence from any one text, never a text's opening sentence), so they share vocabulary, names and
+style with the originals, and are embedded for real like any article; nothing is written into the
+repository. The index is cached under --cache so later runs (and
 provenance_latency.py) reuse it.
 """
 
@@ -57,7 +58,9 @@ def synthesise_distractors(originals: list[dict], count: int, seed: int = 13) ->
     pools = []
     for record in originals:
         text = record["text"]
-        sentences = [text[s:e] for s, e in split_sentences(text) if e - s > 30]
+        # Not the opening sentence: a distractor that starts with an original's own first sentence
+        # would be a copy of that original's lead, not another article.
+        sentences = [text[s:e] for s, e in split_sentences(text)[1:] if e - s > 30]
         if sentences:
             pools.append((record["pair_id"], sentences))
     distractors = []
@@ -147,7 +150,7 @@ def main() -> None:
     parser.add_argument(
         "--queries", type=int, default=1500, help="machine texts to trace (0 = all)"
     )
-    parser.add_argument("--index", default="/tmp/unspun-bench/provenance-sqlite")
+    parser.add_argument("--index", default="/tmp/unspun-bench/provenance-v2")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(

@@ -114,6 +114,25 @@ def test_missing_index_is_a_clear_error(tmp_path):
         Provenance(str(tmp_path / "file"))
 
 
+def test_index_built_by_an_older_unspun_is_a_clear_error(tmp_path, encoder, monkeypatch, capsys):
+    import sqlite3
+
+    location = tmp_path / "old"
+    SourceIndex(str(location), create=True, encoder=encoder).close()
+    with sqlite3.connect(location / "index.sqlite") as db:
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(SourceIndexError, match="built by an older unspun; rebuild it with unspun"):
+        Provenance(str(location), encoder=encoder)
+    from unspun.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["unspun", "trace", str(SPUN), "--index", str(location)])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == SourceIndexError.exit_code
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "older unspun" in err
+
+
 def test_incremental_add_with_duplicates_inside_one_batch(tmp_path, encoder):
     index = SourceIndex(str(tmp_path / "inc"), create=True, encoder=encoder)
     first = index.add(

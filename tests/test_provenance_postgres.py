@@ -106,3 +106,23 @@ def test_unreachable_or_empty_server_is_a_clear_error(postgres_url):
         Provenance(
             urlunsplit(parts._replace(path="/postgres")) + "?options=-csearch_path%3Dno_such_schema"
         )
+
+
+def test_index_built_by_an_older_unspun_is_a_clear_error(pg_index, encoder):
+    import psycopg
+
+    from unspun.provenance.store import SCHEMA_VERSION
+
+    def set_version(version: int) -> None:
+        with psycopg.connect(pg_index, autocommit=True) as db:
+            db.execute(
+                "UPDATE unspun_meta SET value = %s WHERE key = 'schema_version'", (str(version),)
+            )
+
+    set_version(1)
+    try:
+        with pytest.raises(SourceIndexError, match="built by an older unspun; rebuild it"):
+            Provenance(pg_index, encoder=encoder)
+    finally:
+        set_version(SCHEMA_VERSION)
+    assert Provenance(pg_index, encoder=encoder).index.store.count() == 8

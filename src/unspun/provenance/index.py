@@ -11,9 +11,8 @@ from unspun.errors import SourceIndexError
 from unspun.provenance.fingerprint import (
     article_features,
     content_hash,
-    embedding_text,
-    encode,
     minhash,
+    search_vectors,
 )
 from unspun.provenance.store import IndexStore, PreparedDoc, SourceDoc, open_store
 
@@ -58,7 +57,7 @@ class SourceIndex:
         return self._encoder
 
     def prepare(self, docs: list[SourceDoc], hashes: list[str]) -> list[PreparedDoc]:
-        vectors = encode(self.encoder, [embedding_text(d.title, d.text) for d in docs])
+        vectors = search_vectors(self.encoder, [d.title for d in docs], [d.text for d in docs])
         return [
             PreparedDoc(
                 doc=d,

@@ -15,6 +15,7 @@ import numpy as np
 
 from unspun.errors import SourceIndexError
 from unspun.provenance.store import (
+    OLD_INDEX,
     SCHEMA_VERSION,
     PreparedDoc,
     SourceDoc,
@@ -54,6 +55,8 @@ class PostgresStore:
             )
         if not exists:
             self._create_schema()
+        else:
+            self._check_version()
         self._matrix: np.ndarray | None = None
         self._matrix_keys: np.ndarray | None = None
         self.pgvector = self.pgvector and self._column_type() == "vector"
@@ -114,6 +117,19 @@ class PostgresStore:
                 "(key bigint PRIMARY KEY, vectors bytea NOT NULL)"
             )
         self.set_meta({"schema_version": SCHEMA_VERSION})
+
+    def _check_version(self) -> None:
+        version = self._scalar("SELECT value FROM unspun_meta WHERE key = 'schema_version'")
+        version = int(json.loads(version)) if version is not None else 1
+        if version < SCHEMA_VERSION:
+            self.close()
+            raise SourceIndexError(OLD_INDEX.format(self.location))
+        if version > SCHEMA_VERSION:
+            self.close()
+            raise SourceIndexError(
+                f"index {self.location} was built by a newer unspun (schema {version}); "
+                "upgrade unspun to read it"
+            )
 
     def _scalar(self, sql: str, params: tuple = ()):  # noqa: ANN202 - any SQL value
         row = self._db.execute(sql, params).fetchone()

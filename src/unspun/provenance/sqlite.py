@@ -19,6 +19,7 @@ import numpy as np
 
 from unspun.errors import SourceIndexError
 from unspun.provenance.store import (
+    OLD_INDEX,
     SCHEMA_VERSION,
     PreparedDoc,
     SourceDoc,
@@ -80,10 +81,12 @@ class SqliteStore:
             version = self.meta().get("schema_version")
             if version is None:
                 self.set_meta({"schema_version": SCHEMA_VERSION})
-            elif int(version) != SCHEMA_VERSION:
+            elif int(version) < SCHEMA_VERSION:
+                raise SourceIndexError(OLD_INDEX.format(directory))
+            elif int(version) > SCHEMA_VERSION:
                 raise SourceIndexError(
-                    f"index {directory} has schema version {version}; this unspun reads "
-                    f"{SCHEMA_VERSION}: rebuild it with unspun index add"
+                    f"index {directory} was built by a newer unspun (schema {version}); "
+                    "upgrade unspun to read it"
                 )
         except sqlite3.DatabaseError as exc:
             raise SourceIndexError(f"cannot open index {directory}: {exc}") from None

@@ -15,7 +15,9 @@ import numpy as np
 
 from unspun.errors import SourceIndexError
 
-SCHEMA_VERSION = 1
+# 2: the stored embedding mixes the article's opening with its lead (fingerprint.search_vectors).
+SCHEMA_VERSION = 2
+OLD_INDEX = "index {} was built by an older unspun; rebuild it with unspun index add"
 
 
 @dataclass
