@@ -9,14 +9,13 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import pytest
+from live_server import running_server
 
-from unspun.api.app import create_app
-from unspun.api.server import build_server
 from unspun.api.settings import ServiceSettings
 from unspun.detect.base import Scores
 from unspun.pipeline import CheckConfig, Checker
@@ -51,32 +50,6 @@ class GatedDetector:
 
     def save(self, directory):  # pragma: no cover - never saved
         raise NotImplementedError
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_server(checker: Checker, settings: ServiceSettings) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    server = build_server(
-        create_app(checker, settings), port=port, settings=settings, log_level="critical"
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
-        yield "127.0.0.1", port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def raw_exchange(
@@ -118,7 +91,7 @@ def checker(plain_detector) -> Checker:
 
 def test_declared_oversized_body_is_refused_before_it_is_sent(checker):
     settings = ServiceSettings(max_body_bytes=10_000)
-    with running_server(checker, settings) as (_, port):
+    with running_server(checker, settings) as port:
         head = (
             b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
             b"Content-Length: 50000000\r\n\r\n"
@@ -138,7 +111,7 @@ def test_declared_oversized_body_is_refused_before_it_is_sent(checker):
 
 def test_trickling_body_is_cut_off_and_others_are_still_served(checker):
     settings = ServiceSettings(body_timeout=1.0)
-    with running_server(checker, settings) as (_, port):
+    with running_server(checker, settings) as port:
         payload = json.dumps({"text": ARTICLE}).encode()
         head = (
             b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
@@ -166,7 +139,7 @@ def test_trickling_body_is_cut_off_and_others_are_still_served(checker):
 
 def test_trickling_headers_are_cut_off(checker):
     settings = ServiceSettings(header_timeout=1.0)
-    with running_server(checker, settings) as (_, port):
+    with running_server(checker, settings) as port:
         pieces = [b"GET /v1/health HTTP/1.1\r\n", b"Host: t\r\n"] + [b"X-Slow: 1\r\n"] * 30
         started = time.monotonic()
         raw = raw_exchange(port, pieces, pause=0.1, wait=8)
@@ -203,7 +176,7 @@ def test_flood_beyond_the_queue_gets_clean_503s_and_health_answers(plain_detecto
             return health, responses, after
 
     try:
-        with running_server(checker, settings) as (_, port):
+        with running_server(checker, settings) as port:
             health, responses, after = asyncio.run(scenario(port))
     finally:
         gate.set()
@@ -226,7 +199,7 @@ def test_work_past_the_time_limit_gets_504(plain_detector):
     settings = ServiceSettings(request_timeout=0.5)
     try:
         with (
-            running_server(checker, settings) as (_, port),
+            running_server(checker, settings) as port,
             httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
         ):
             response = client.post("/v1/check", json={"text": ARTICLE})
@@ -263,7 +236,7 @@ def test_overload_is_refused_with_503_before_it_could_time_out(plain_detector):
                 *(client.post("/v1/check", json={"text": ARTICLE}) for _ in range(30))
             )
 
-    with running_server(checker, settings) as (_, port):
+    with running_server(checker, settings) as port:
         responses = asyncio.run(scenario(port))
     statuses = [r.status_code for r in responses]
     assert set(statuses) == {200, 503}, statuses
@@ -292,7 +265,7 @@ TRAVERSALS = [
 
 
 def test_path_traversal_reaches_no_file(checker):
-    with running_server(checker, ServiceSettings()) as (_, port):
+    with running_server(checker, ServiceSettings()) as port:
         for path in TRAVERSALS:
             request = f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
             raw = raw_exchange(port, [request])

@@ -7,17 +7,13 @@ import contextlib
 import json
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from live_server import running_server
 
-from unspun.api.app import create_app
-from unspun.api.server import build_server
 from unspun.api.settings import ServiceSettings
 from unspun.article.reader import read_article
 from unspun.detect.base import Scores, TokenEvidence
@@ -85,31 +81,10 @@ class WordTokenDetector:
         raise NotImplementedError
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
-def running_server(checker: Checker, settings: ServiceSettings | None = None) -> Iterator[str]:
-    settings = settings or ServiceSettings()
-    port = free_port()
-    server = build_server(
-        create_app(checker, settings), port=port, settings=settings, log_level="critical"
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    try:
+def running_page(checker: Checker, settings: ServiceSettings | None = None) -> Iterator[str]:
+    with running_server(checker, settings) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +142,7 @@ def test_page_checks_an_article_with_the_keyboard_alone(browser, plain_detector,
     source.write_text(text, encoding="utf-8")
     expected = checker.check(read_article(source)).to_json_dict()
     RESULTS.mkdir(exist_ok=True)
-    with running_server(checker) as base:
+    with running_page(checker) as base:
         context, page, problems, foreign = open_page(
             browser, base, viewport={"width": 1280, "height": 900}
         )
@@ -243,7 +218,7 @@ def test_page_is_readable_at_phone_width(browser, plain_detector, tmp_path, inde
         encoding="utf-8",
     )
     checker = Checker(CheckConfig(index=index_dir), detector=plain_detector)
-    with running_server(checker) as base:
+    with running_page(checker) as base:
         context, page, problems, _ = open_page(
             browser, base, viewport={"width": 390, "height": 844}, device_scale_factor=2
         )
@@ -274,7 +249,7 @@ def test_page_is_readable_at_phone_width(browser, plain_detector, tmp_path, inde
 
 def test_page_shows_errors_and_never_runs_article_markup(browser, plain_detector):
     checker = Checker(CheckConfig(), detector=plain_detector)
-    with running_server(checker, ServiceSettings(max_body_bytes=50_000)) as base:
+    with running_page(checker, ServiceSettings(max_body_bytes=50_000)) as base:
         context, page, problems, _ = open_page(browser, base)
         page.click("#check-button")
         assert "Paste an article first" in page.inner_text("#status")
@@ -309,7 +284,7 @@ def test_example_article_with_the_default_detector(browser):
     checker = Checker(CheckConfig(), detector=detector)
     expected = checker.check(read_article(EXAMPLE)).to_json_dict()
     RESULTS.mkdir(exist_ok=True)
-    with running_server(checker) as base:
+    with running_page(checker) as base:
         context, page, problems, foreign = open_page(
             browser, base, viewport={"width": 1280, "height": 900}
         )
@@ -326,7 +301,7 @@ def test_example_article_with_the_default_detector(browser):
 
 def test_docs_page_renders_the_schema_without_a_cdn(browser, plain_detector):
     checker = Checker(CheckConfig(), detector=plain_detector)
-    with running_server(checker) as base:
+    with running_page(checker) as base:
         context = browser.new_context()
         page = context.new_page()
         problems: list[str] = []
