@@ -152,9 +152,11 @@ def test_killed_cli_scan_resumes_exactly_once(tmp_path):
         "16",
     ]
     expected = {f"{feed}#{n}" for n in range(1, len(records) + 2)}
-    stderr = kill_and_resume(args, out, expected, scan_env(0.004))
+    stderr = kill_and_resume(args, out, expected, scan_env(0.008))
     skipped = int(stderr.split("skipped ")[1].split()[0].replace(",", ""))
-    assert 0 < skipped < len(expected)
+    # The kill can land after the last part was committed but before the final merge; then the
+    # rerun skips every record and only merges, which is still exactly once.
+    assert 0 < skipped <= len(expected)
     rows = pq.read_table(out).to_pylist()
     duplicates = [row for row in rows if row["duplicate_of"]]
     assert len(duplicates) == 6
