@@ -2,6 +2,11 @@
 each machine text (its shared opening removed) and print recall@1 and recall@5.
 
     python benchmarks/provenance_recall.py [--total 10000] [--queries 1500] [--index DIR|URL]
+        [--hand-weights] [--all-pairs]
+
+Candidates are scored by the shipped learned re-ranker (or the hand-set weights with
+--hand-weights). By default only pairs held out of the re-ranker's training are queried
+(train_reranker.is_heldout); --all-pairs queries every pair.
 
 Distractors are made in memory by recombining sentences of different human texts (at most one
 sentence from any one text, never a text's opening sentence), so they share vocabulary, names and
@@ -164,6 +169,16 @@ def main() -> None:
         action="store_true",
         help="embed no distractor: use the mean embedding of the originals it was cut from",
     )
+    parser.add_argument(
+        "--hand-weights",
+        action="store_true",
+        help="score candidates with the hand-set weights instead of the learned re-ranker",
+    )
+    parser.add_argument(
+        "--all-pairs",
+        action="store_true",
+        help="also query pairs the shipped re-ranker was trained on (default: held-out pairs only)",
+    )
     args = parser.parse_args()
 
     import torch
@@ -190,10 +205,14 @@ def main() -> None:
         text = strip_shared_opening(record["text"], originals[record["pair_id"]]["text"])
         if len(text.split()) >= 20:
             queries.append((record, text))
+    if not args.all_pairs:
+        from train_reranker import is_heldout
+
+        queries = [(r, t) for r, t in queries if is_heldout(r["pair_id"])]
     random.Random(args.seed).shuffle(queries)
     if args.queries:
         queries = queries[: args.queries]
-    tracer = Tracer(index)
+    tracer = Tracer(index, hand_weights=args.hand_weights)
     hits1 = hits5 = 0
     by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     latencies = []
@@ -213,7 +232,14 @@ def main() -> None:
     n = len(queries)
     print(f"index: {index.store.count()} articles ({len(originals)} originals) at {args.index}")
     kind = "reworded originals" if args.rewrites else "machine texts, shared opening removed"
-    print(f"queries: {n} {kind}")
+    pairs = "all pairs" if args.all_pairs else "pairs held out of re-ranker training"
+    print(f"queries: {n} {kind}, {pairs}")
+    scorer = (
+        f"learned re-ranker v{tracer.reranker.version}"
+        if tracer.reranker is not None
+        else "hand-set weights"
+    )
+    print(f"scoring: {scorer}")
     print(f"recall@1 = {hits1 / n:.4f}   recall@5 = {hits5 / n:.4f}")
     for domain, (count, h1, h5) in sorted(by_domain.items()):
         print(f"  {domain:15s} n={count:5d}  recall@1={h1 / count:.4f}  recall@5={h5 / count:.4f}")

@@ -4,6 +4,7 @@ similarity, shared entities/figures/quotes and near-duplicate shingles, with a r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from unspun.provenance.fingerprint import (
     words,
 )
 from unspun.provenance.index import SourceIndex
+from unspun.provenance.rerank import Reranker, Retrieval, feature_matrix, load_reranker
 from unspun.provenance.store import StoredDoc
 
 CANDIDATES = 40  # per retriever; the union is re-ranked
@@ -29,6 +31,8 @@ CANDIDATES = 40  # per retriever; the union is re-ranked
 # but did not change recall@1/@5 (provenance_recall.py), so only 40 are fetched; 80 are searched
 # so that a BM25-only candidate gets a realistic floor cosine.
 VECTOR_CANDIDATES = 80
+# Candidates are scored by the learned re-ranker (rerank.py, weights in data/reranker.json) when it
+# is shipped and readable; otherwise by these hand-set weights.
 # Weights of the hybrid score (sum to 1), tuned on the shared data (provenance_recall.py):
 # meaning similarity carries most of it because a rewrite keeps meaning, not words. A further part,
 # the rarity-weighted share of the source's opening words found in the text, moved recall by less
@@ -51,6 +55,7 @@ class Query:
     quotes: set[str] = field(default_factory=set)
     sketch: np.ndarray | None = None
     headlines: list[list[str]] = field(default_factory=list)
+    words: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -77,8 +82,22 @@ class Candidate:
 class Tracer:
     """Finds the sources of texts in one index; the encoder is loaded once and reused."""
 
-    def __init__(self, index: SourceIndex) -> None:
+    def __init__(
+        self,
+        index: SourceIndex,
+        *,
+        reranker: Reranker | Path | str | None = None,
+        hand_weights: bool = False,
+    ) -> None:
+        """``reranker``: a model or a weights file (default: the shipped one); when it cannot be
+        read, or with ``hand_weights``, candidates are scored by the hand-set weights."""
         self.index = index
+        if hand_weights:
+            self.reranker: Reranker | None = None
+        elif isinstance(reranker, Reranker):
+            self.reranker = reranker
+        else:
+            self.reranker = load_reranker(reranker)
 
     def prepare(
         self, title: str | None, text: str, date: str | None = None, subtitle: str | None = None
@@ -97,6 +116,7 @@ class Tracer:
         terms = rare_terms(f"{title or ''} {text}", 48) + entity_words
         query.terms = list(dict.fromkeys(terms))[:64]
         query.sketch = minhash(text)
+        query.words = set(words(f"{title or ''} {text}"))
         return query
 
     def trace(
@@ -111,6 +131,24 @@ class Tracer:
         return self.rank(self.prepare(title, text, date, subtitle), top=top)
 
     def rank(self, query: Query, *, top: int = 5) -> list[Candidate]:
+        learned = self.reranker is not None
+        stored, parts, features = self.candidates(query, features=learned)
+        if self.reranker is not None and len(stored):
+            scores = [float(s) for s in self.reranker.score(features)]
+        else:
+            scores = [hand_score(p) for p in parts]
+        candidates = [
+            Candidate(stored=d, score=s, parts=p, reason=_reason(p))
+            for d, s, p in zip(stored, scores, parts, strict=True)
+        ]
+        candidates.sort(key=lambda c: -c.score)
+        return candidates[:top]
+
+    def candidates(
+        self, query: Query, *, features: bool = True
+    ) -> tuple[list[StoredDoc], list[dict[str, float]], np.ndarray]:
+        """Every candidate of the union of both retrievers, its parts and (unless ``features`` is
+        false: the hand-set score needs none) its re-ranker features."""
         store = self.index.store
         assert query.vector is not None
         text_hits = store.text_search(query.terms, CANDIDATES)
@@ -122,16 +160,31 @@ class Tracer:
         keys = list(
             dict.fromkeys([k for k, _ in text_hits] + [k for k, _ in vector_hits[:CANDIDATES]])
         )
-        candidates = []
-        for stored in store.fetch(keys):
-            parts = self._parts(
-                query, stored, cosines.get(stored.key, floor), text_scores.get(stored.key, 0.0)
-            )
-            candidates.append(
-                Candidate(stored=stored, score=_combine(parts), parts=parts, reason=_reason(parts))
-            )
-        candidates.sort(key=lambda c: -c.score)
-        return candidates[:top]
+        stored = store.fetch(keys)
+        parts = [
+            self._parts(query, d, cosines.get(d.key, floor), text_scores.get(d.key, 0.0))
+            for d in stored
+        ]
+        if not features:
+            return stored, parts, np.zeros((len(stored), 0))
+        retrieval = Retrieval(
+            cosines=cosines,
+            cosine_rank={k: i for i, (k, _) in enumerate(vector_hits)},
+            bm25=dict(text_hits),
+            bm25_rank={k: i for i, (k, _) in enumerate(text_hits)},
+            vector_limit=VECTOR_CANDIDATES,
+            text_limit=CANDIDATES,
+        )
+        matrix = feature_matrix(
+            query.words,
+            query.terms,
+            query.entities,
+            [d.key for d in stored],
+            [d.doc.text for d in stored],
+            parts,
+            retrieval,
+        )
+        return stored, parts, matrix
 
     @staticmethod
     def _parts(query: Query, stored: StoredDoc, cosine: float, bm25: float) -> dict[str, float]:
@@ -171,7 +224,8 @@ def _jaccard(a: list[str], b: list[str]) -> float:
     return len(sa & sb) / len(sa | sb) if sa and sb else 0.0
 
 
-def _combine(parts: dict[str, float]) -> float:
+def hand_score(parts: dict[str, float]) -> float:
+    """The hand-weighted hybrid score (0..1): the fallback when no re-ranker is shipped."""
     # Cosine of unrelated MiniLM texts sits near 0.1-0.2; stretch the useful range onto 0..1.
     semantic = min(1.0, max(0.0, (parts["semantic"] - 0.15) / 0.7))
     shingles = min(1.0, parts["shingles"] * 2)
