@@ -535,10 +535,13 @@ def _tiny_training_set(path: Path, pairs: int = 16) -> Path:
 def test_train_then_check_and_eval_with_the_trained_directory(tmp_path: Path) -> None:
     data = _tiny_training_set(tmp_path / "train.jsonl")
     out = tmp_path / "detector"
-    trained = runner.invoke(app, ["train", str(data), "--out", str(out), "-f", "json"])
+    trained = runner.invoke(
+        app, ["train", str(data), "--out", str(out), "--no-adapt", "-f", "json"]
+    )
     assert trained.exit_code == 0, trained.output
     summary = json.loads(trained.stdout)
     assert summary["n_train"] + summary["n_heldout"] == 32
+    assert not summary["adapted"] and not (out / "adapter").exists()
     assert (out / "detector.json").is_file()
 
     # The trained directory is a detector for every command; 16 human references -> 10 % FPR.

@@ -110,7 +110,16 @@ def train(
         bool | None,
         typer.Option(
             "--fine-tune/--no-fine-tune",
-            help="Fine-tune the encoder too (default: only when a GPU is present).",
+            help="Fine-tune the whole encoder too (default: only when a GPU is present).",
+            show_default=False,
+        ),
+    ] = None,
+    adapt: Annotated[
+        bool | None,
+        typer.Option(
+            "--adapt/--no-adapt",
+            help="Train small low-rank adapters on the pooled encoder blocks, cheap enough for a "
+            "CPU (default: yes, unless --fine-tune).",
             show_default=False,
         ),
     ] = None,
@@ -165,7 +174,12 @@ def train(
         return
     from unspun.detect.supervised.train import train_detector
 
-    options: dict[str, Any] = {"fine_tune": fine_tune, "target_fpr": target_fpr, "device": device}
+    options: dict[str, Any] = {
+        "fine_tune": fine_tune,
+        "adapt": adapt,
+        "target_fpr": target_fpr,
+        "device": device,
+    }
     if encoder is not None:
         options["encoder"] = encoder
     with StageProgress() as progress:

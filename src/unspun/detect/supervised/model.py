@@ -76,6 +76,9 @@ class SupervisedDetector:
                 device=self._device,
                 quantize=bool(self.config.get("quantize", False)),
                 layers=tuple(self.config.get("layers", (-1,))),
+                adapter=str(self.directory / self.config["adapter"])
+                if self.config.get("adapter")
+                else None,
             )
         return self._encoder
 
@@ -135,6 +138,14 @@ class SupervisedDetector:
             raise ConfigError(
                 f"{directory}: {HEAD_FILE} does not match {DETECTOR_FILE} (modified?)"
             )
+        adapter = config.get("adapter")
+        if adapter:
+            weights = directory / adapter / "adapter_model.safetensors"
+            if not weights.is_file() or config.get("adapter_sha1") != file_sha1(weights):
+                raise ConfigError(
+                    f"{directory}: the adapter does not match {DETECTOR_FILE} "
+                    "(missing or modified?)"
+                )
         allowed = {"device", "batch_size"}
         unknown = set(options) - allowed
         if unknown:

@@ -17,12 +17,14 @@ import numpy as np
 from unspun.article.sentences import passage_windows
 from unspun.detect.calibration import Calibration
 from unspun.detect.data import LabelledText
+from unspun.detect.supervised.adapter import ADAPTER_DIR, WEIGHTS_FILE, train_adapter
 from unspun.detect.supervised.embedding import PoolingEncoder
 from unspun.detect.supervised.head import LinearHead
 from unspun.detect.supervised.model import (
     DETECTOR_FILE,
     NAME,
     SupervisedDetector,
+    file_sha1,
     model_inputs,
 )
 from unspun.errors import ConfigError
@@ -30,6 +32,9 @@ from unspun.models.encoder import DEFAULT_ENCODER
 
 Progress = Callable[[str, int, int], None]
 HELDOUT_SHARE = 0.15
+# With adapters the training texts' scores are biased low (the encoder has learned them), so the
+# calibration rests on held-out humans alone: hold out more of them.
+ADAPTED_HELDOUT_SHARE = 0.25
 FOLDS = 5
 REGULARISATION = 0.05
 SENTENCES_PER_PASSAGE = 2
@@ -142,6 +147,7 @@ def train_detector(
     *,
     encoder: str = DEFAULT_ENCODER,
     fine_tune: bool | None = None,
+    adapt: bool | None = None,
     target_fpr: float = 0.01,
     device: str | None = None,
     quantize: bool | None = None,
@@ -153,22 +159,33 @@ def train_detector(
 
     Pairs (a human text and the machine texts made from it) never straddle a split. About 15 % of
     pairs are held out: the summary's metrics come from them. The calibration's human reference
-    scores are out-of-fold scores of the training humans plus the held-out humans' scores.
+    scores are out-of-fold scores of the training humans plus the held-out humans' scores; with
+    adapters (``adapt``, the default unless the whole encoder is fine-tuned) about 25 % of pairs
+    are held out and the calibration uses the held-out texts only.
     """
     import torch
 
     labels = np.asarray([r.is_machine for r in records])
     if len(set(labels.tolist())) < 2:
         raise ConfigError("training needs both 'human' and 'machine' examples")
-    groups = [pair_key(r) for r in records]
-    heldout = np.asarray([is_heldout(g) for g in groups])
-    if heldout.all() or (~heldout).sum() < 10 or len(set(labels[~heldout].tolist())) < 2:
-        heldout[:] = False  # too little data to hold any out
-    train_rows, heldout_rows = np.flatnonzero(~heldout), np.flatnonzero(heldout)
-
     has_gpu = torch.cuda.is_available() and device != "cpu"
     if fine_tune is None:
         fine_tune = has_gpu
+    if adapt is None:
+        adapt = not fine_tune
+    if adapt and fine_tune:
+        raise ConfigError("choose adapters or full fine-tuning, not both")
+    groups = [pair_key(r) for r in records]
+    share = ADAPTED_HELDOUT_SHARE if adapt else HELDOUT_SHARE
+    heldout = np.asarray([is_heldout(g, share) for g in groups])
+    if heldout.all() or (~heldout).sum() < 10 or len(set(labels[~heldout].tolist())) < 2:
+        heldout[:] = False  # too little data to hold any out
+    train_rows, heldout_rows = np.flatnonzero(~heldout), np.flatnonzero(heldout)
+    if adapt and (len(heldout_rows) < 10 or len(set(labels[heldout_rows].tolist())) < 2):
+        raise ConfigError(
+            "too little data to calibrate an adapted detector on held-out pairs; "
+            "train with --no-adapt"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     encoder_ref = encoder
     if fine_tune:
@@ -193,33 +210,58 @@ def train_detector(
     source = str(out_dir / "encoder") if fine_tune else encoder
     if layers is None:
         layers = default_layers(_encoder_depth(source, AutoConfig))
-    pooling = PoolingEncoder(
-        source, max_length=max_length, device=device, quantize=quantize, layers=layers
-    )
     # Train on the text the pipeline will score: normalised (look-alikes, spacing, quotes).
     texts = [normalize(r.text).text for r in records]
+    adapter = None
+    if adapt:
+        train_adapter(
+            source,
+            [texts[i] for i in train_rows],
+            labels[train_rows],
+            layers,
+            out_dir / ADAPTER_DIR,
+            device=device,
+            progress=progress,
+        )
+        adapter = ADAPTER_DIR
+    pooling = PoolingEncoder(
+        source,
+        max_length=max_length,
+        device=device,
+        quantize=quantize,
+        layers=layers,
+        adapter=str(out_dir / adapter) if adapter else None,
+    )
     features = featurise(pooling, texts, progress=progress)
     if progress:
         progress("fitting heads", 0, 1)
-    oof = out_of_fold_logits(features, labels, groups, train_rows)
     document_head, passage_head = fit_heads(features, labels, train_rows)
     final = document_head.logits(features.documents)
+    if adapt:
+        # Texts the adapter trained on score too confidently: calibrate on held-out pairs only.
+        reference_rows = np.asarray([i for i in heldout_rows if not labels[i]], dtype=np.int64)
+        human_reference = final[reference_rows]
+        platt = fit_platt(final[heldout_rows], labels[heldout_rows])
+    else:
+        oof = out_of_fold_logits(features, labels, groups, train_rows)
+        reference_rows = np.asarray(
+            [i for i in [*train_rows, *heldout_rows] if not labels[i]], dtype=np.int64
+        )
+        human_reference = np.concatenate(
+            [oof[train_rows][~labels[train_rows]], final[heldout_rows][~labels[heldout_rows]]]
+        )
+        platt = fit_platt(oof[train_rows], labels[train_rows])
+    domains = [records[i].domain for i in reference_rows]
     if progress:
         progress("fitting heads", 1, 1)
-
-    human_reference = np.concatenate(
-        [oof[train_rows][~labels[train_rows]], final[heldout_rows][~labels[heldout_rows]]]
-    )
-    domains = [records[i].domain for i in train_rows if not labels[i]] + [
-        records[i].domain for i in heldout_rows if not labels[i]
-    ]
-    platt = fit_platt(oof[train_rows], labels[train_rows])
     config = {
         "kind": "supervised",
         "name": NAME,
         "encoder": encoder_ref,
         "base_encoder": encoder,
         "fine_tuned": bool(fine_tune),
+        "adapter": adapter,
+        "adapter_sha1": file_sha1(out_dir / adapter / WEIGHTS_FILE) if adapter else None,
         "max_length": max_length,
         "quantize": bool(quantize),
         "layers": list(pooling.layers),
@@ -241,7 +283,10 @@ def train_detector(
         platt=platt,
         reference="held-out human news, encyclopedia, fiction and Q&A texts",
         human_domains=domains,
-        meta={"target_fpr": target_fpr, "source": "out-of-fold + held-out human texts"},
+        meta={
+            "target_fpr": target_fpr,
+            "source": "held-out human texts" if adapt else "out-of-fold + held-out human texts",
+        },
     )
     calibration.save(out_dir / "calibration.json")
     summary = {
@@ -250,6 +295,7 @@ def train_detector(
         "n_train": int(len(train_rows)),
         "n_heldout": int(len(heldout_rows)),
         "fine_tuned": bool(fine_tune),
+        "adapted": bool(adapt),
         "threshold_logit": calibration.threshold(target_fpr)
         if target_fpr * calibration.n >= 1
         else None,
