@@ -564,3 +564,55 @@ def test_train_then_check_and_eval_with_the_trained_directory(tmp_path: Path) ->
     assert result["n"] == 32
     assert result["auroc"] > 0.9  # seen in training: a sanity check, not a quality figure
     assert result["f1_threshold_source"] == "calibrated"
+
+
+def test_model_options_decorator_passes_the_given_options_through() -> None:
+    import inspect
+
+    import typer
+
+    from unspun.cli.options import ModelOptions, model_options
+
+    seen: list[tuple[object, ...]] = []
+    demo = typer.Typer()
+
+    @demo.command("run")
+    @model_options()
+    def run(name: str, loud: bool = False, *, models: ModelOptions) -> None:
+        seen.append((name, loud, models))
+
+    @demo.command("own-batch")
+    @model_options(batch_size=False)
+    def own_batch(batch_size: int = 16, *, models: ModelOptions) -> None:
+        seen.append((batch_size, models))
+
+    args = ["run", "x", "--loud", "--observer", "o", "--device", "cpu", "--batch-size", "3"]
+    result = runner.invoke(demo, args)
+    assert result.exit_code == 0, result.output
+    assert seen.pop() == ("x", True, ModelOptions(observer="o", device="cpu", batch_size=3))
+    given = ModelOptions(observer="o", device="cpu", batch_size=3)
+    assert given.detector_options() == {"observer": "o", "device": "cpu", "batch_size": 3}
+    assert given.detector_options(batch_size=False) == {"observer": "o", "device": "cpu"}
+    # The options keep their own validation, and --help lists all seven.
+    assert runner.invoke(demo, ["run", "x", "--batch-size", "0"]).exit_code == 2
+    shown = runner.invoke(demo, ["run", "--help"]).output
+    for flag in ("--observer", "--performer", "--scoring-model", "--sampling-model", "--model"):
+        assert flag in shown
+
+    # A command with its own --batch-size gets the other six; nothing is passed on for it.
+    result = runner.invoke(demo, ["own-batch", "--batch-size", "5", "--model", "m"])
+    assert result.exit_code == 0, result.output
+    assert seen.pop() == (5, ModelOptions(model="m"))
+
+    # Called from Python it binds like any function; a command without `models` is refused.
+    run("y", observer="p")
+    assert seen.pop() == ("y", False, ModelOptions(observer="p"))
+    with pytest.raises(TypeError, match="models"):
+        model_options()(lambda name: None)
+
+    # Every real command taking them lists the options last, in the usual order.
+    names = ["observer", "performer", "scoring_model", "sampling_model", "model", "device"]
+    commands = {command.name: command.callback for command in app.registered_commands}
+    for name in ("check", "eval", "train", "serve", "calibrate", "train-ensemble"):
+        assert list(inspect.signature(commands[name]).parameters)[-7:] == [*names, "batch_size"]
+    assert list(inspect.signature(commands["scan"]).parameters)[-6:] == names

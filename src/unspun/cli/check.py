@@ -10,21 +10,15 @@ import typer
 
 from unspun.cli.options import (
     DEFAULT_MAX_BYTES,
-    BatchSize,
     DetectorName,
-    Device,
     Format,
     MaxBytes,
-    Model,
-    Observer,
+    ModelOptions,
     OutputFormat,
-    Performer,
-    SamplingModel,
-    ScoringModel,
     TargetFpr,
     busy,
-    detector_options,
     load_detector,
+    model_options,
     quiet_model_loading,
 )
 
@@ -36,6 +30,7 @@ class ArticleKind(StrEnum):
     json = "json"
 
 
+@model_options()
 def check(
     path: Annotated[
         str,
@@ -75,13 +70,8 @@ def check(
         typer.Option("--no-body", help="Text report without the highlighted article body."),
     ] = False,
     max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
-    observer: Observer = None,
-    performer: Performer = None,
-    scoring_model: ScoringModel = None,
-    sampling_model: SamplingModel = None,
-    model: Model = None,
-    device: Device = None,
-    batch_size: BatchSize = None,
+    *,
+    models: ModelOptions,
 ) -> None:
     """Check one article for machine writing and template leftovers."""
     quiet_model_loading()
@@ -92,15 +82,7 @@ def check(
     article = read_article(path, max_bytes=max_bytes, kind=kind.value)
     config = CheckConfig(
         detector=detector,
-        detector_options=detector_options(
-            observer=observer,
-            performer=performer,
-            scoring_model=scoring_model,
-            sampling_model=sampling_model,
-            model=model,
-            device=device,
-            batch_size=batch_size,
-        ),
+        detector_options=models.detector_options(),
         target_fpr=target_fpr,
         index=index,
         top_sources=top,

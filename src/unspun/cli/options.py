@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
 
@@ -149,6 +152,107 @@ def detector_options(
         "batch_size": batch_size,
     }
     return {key: value for key, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOptions:
+    """The detector model options one command was given (None: the detector's own default)."""
+
+    observer: str | None = None
+    performer: str | None = None
+    scoring_model: str | None = None
+    sampling_model: str | None = None
+    model: str | None = None
+    device: str | None = None
+    batch_size: int | None = None
+
+    def detector_options(self, *, batch_size: bool = True) -> dict[str, Any]:
+        """What ``detector_options`` makes of these; ``batch_size=False`` leaves the batch size
+        out, for commands that hand it to their own batching instead of to the detector."""
+        given = {field.name: getattr(self, field.name) for field in fields(self)}
+        if not batch_size:
+            del given["batch_size"]
+        return detector_options(**given)
+
+
+# The Typer option of each ModelOptions field, in the order --help lists them.
+_MODEL_OPTION_TYPES: dict[str, Any] = {
+    "observer": Observer,
+    "performer": Performer,
+    "scoring_model": ScoringModel,
+    "sampling_model": SamplingModel,
+    "model": Model,
+    "device": Device,
+    "batch_size": BatchSize,
+}
+MODELS_PARAMETER = "models"
+_BY_KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+R = TypeVar("R")
+
+
+def model_options(*, batch_size: bool = True) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Give a command the detector model options (--observer ... --batch-size) as one value.
+
+    The command declares a ``models: ModelOptions`` parameter; the decorated function instead
+    shows Typer the separate options at the end of its parameters (Typer reads
+    ``inspect.signature`` and type hints) and hands the command one ``ModelOptions`` built from
+    them. ``batch_size=False`` leaves --batch-size out, for a command with its own."""
+    names = [field.name for field in fields(ModelOptions)]
+    if not batch_size:
+        names.remove("batch_size")
+
+    def decorate(command: Callable[..., R]) -> Callable[..., R]:
+        signature = inspect.signature(command)
+        if MODELS_PARAMETER not in signature.parameters:
+            raise TypeError(f"{command.__name__} has no {MODELS_PARAMETER!r} parameter")
+        clash = sorted(set(names) & set(signature.parameters))
+        if clash:
+            raise TypeError(f"{command.__name__} already has the parameters {', '.join(clash)}")
+        if any(p.kind not in _BY_KEYWORD for p in signature.parameters.values()):
+            raise TypeError(
+                f"{command.__name__}: only parameters passable by keyword are supported"
+            )
+        # Resolve the command's own (string, postponed) annotations now, in its module, so the
+        # new signature carries real types whichever module Typer later resolves it from;
+        # ModelOptions is supplied in case the module imports it for type checking only.
+        hints = get_type_hints(
+            command, localns={ModelOptions.__name__: ModelOptions}, include_extras=True
+        )
+        kept = [
+            parameter.replace(annotation=hints.get(parameter.name, parameter.annotation))
+            for parameter in signature.parameters.values()
+            if parameter.name != MODELS_PARAMETER
+        ]
+        added = [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=_MODEL_OPTION_TYPES[name],
+            )
+            for name in names
+        ]
+        shown = signature.replace(
+            parameters=[*kept, *added], return_annotation=hints.get("return", signature.empty)
+        )
+
+        @functools.wraps(command)
+        def with_model_options(*args: Any, **kwargs: Any) -> R:
+            bound = shown.bind(*args, **kwargs)
+            bound.apply_defaults()
+            given = bound.arguments
+            models = ModelOptions(**{name: given.pop(name) for name in names})
+            return command(**given, **{MODELS_PARAMETER: models})
+
+        with_model_options.__signature__ = shown  # type: ignore[attr-defined]
+        annotations = {name: parameter.annotation for name, parameter in shown.parameters.items()}
+        if shown.return_annotation is not shown.empty:
+            annotations["return"] = shown.return_annotation
+        with_model_options.__annotations__ = annotations
+        return with_model_options
+
+    return decorate
 
 
 def unsupported_option_error(detector: str, exc: TypeError) -> ConfigError | None:

@@ -12,15 +12,10 @@ import typer
 from unspun.cli.options import (
     DEFAULT_MAX_BYTES,
     DetectorName,
-    Device,
     MaxBytes,
-    Model,
-    Observer,
-    Performer,
-    SamplingModel,
-    ScoringModel,
+    ModelOptions,
     TargetFpr,
-    detector_options,
+    model_options,
     stderr_console,
 )
 
@@ -80,6 +75,8 @@ class _RichProgress:
         self.progress.stop()
 
 
+# --batch-size here is the scan's own (records per worker batch), so no detector one.
+@model_options(batch_size=False)
 def scan(
     inputs: Annotated[
         list[str],
@@ -165,12 +162,8 @@ def scan(
         ),
     ] = False,
     max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
-    observer: Observer = None,
-    performer: Performer = None,
-    scoring_model: ScoringModel = None,
-    sampling_model: SamplingModel = None,
-    model: Model = None,
-    device: Device = None,
+    *,
+    models: ModelOptions,
 ) -> None:
     """Scan crawls, feeds and folders of articles into a Parquet table, resumably.
 
@@ -184,14 +177,7 @@ def scan(
     console = stderr_console()
     config = CheckConfig(
         detector=detector,
-        detector_options=detector_options(
-            observer=observer,
-            performer=performer,
-            scoring_model=scoring_model,
-            sampling_model=sampling_model,
-            model=model,
-            device=device,
-        ),
+        detector_options=models.detector_options(),
         target_fpr=target_fpr,
         index=index,
         top_sources=1,

@@ -7,24 +7,19 @@ from typing import Annotated
 import typer
 
 from unspun.cli.options import (
-    BatchSize,
     DetectorName,
-    Device,
-    Model,
-    Observer,
-    Performer,
-    SamplingModel,
-    ScoringModel,
+    ModelOptions,
     TargetFpr,
     busy,
-    detector_options,
     load_detector,
+    model_options,
     stderr_console,
 )
 
 SERVICE_PANEL = "Service limits"
 
 
+@model_options()
 def serve(
     host: Annotated[
         str,
@@ -105,13 +100,8 @@ def serve(
         bool, typer.Option("--no-tokens", help="Leave per-token evidence out of reports.")
     ] = False,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
-    observer: Observer = None,
-    performer: Performer = None,
-    scoring_model: ScoringModel = None,
-    sampling_model: SamplingModel = None,
-    model: Model = None,
-    device: Device = None,
-    batch_size: BatchSize = None,
+    *,
+    models: ModelOptions,
 ) -> None:
     """Serve the HTTP API (/v1/check, /v1/check/batch, /v1/trace) and the checking page at /."""
     from unspun.api.app import create_app
@@ -121,15 +111,7 @@ def serve(
 
     config = CheckConfig(
         detector=detector,
-        detector_options=detector_options(
-            observer=observer,
-            performer=performer,
-            scoring_model=scoring_model,
-            sampling_model=sampling_model,
-            model=model,
-            device=device,
-            batch_size=batch_size,
-        ),
+        detector_options=models.detector_options(),
         target_fpr=target_fpr,
         index=index,
         tokens=not no_tokens,
@@ -140,7 +122,7 @@ def serve(
         max_pending=queue_size,
         request_timeout=request_timeout,
         workers=workers,
-        batch_size=batch_size or 16,
+        batch_size=models.batch_size or 16,
         api_keys=ServiceSettings.keys_from_env(),
     )
     console = stderr_console()

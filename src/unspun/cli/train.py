@@ -14,20 +14,14 @@ from typing import Annotated, Any
 import typer
 
 from unspun.cli.options import (
-    BatchSize,
     DetectorName,
-    Device,
     Format,
-    Model,
-    Observer,
+    ModelOptions,
     OutputFormat,
-    Performer,
-    SamplingModel,
-    ScoringModel,
     TargetFpr,
     busy,
-    detector_options,
     load_detector,
+    model_options,
     quiet_model_loading,
     stderr_console,
 )
@@ -92,6 +86,7 @@ class StageProgress:
         self.progress.stop()
 
 
+@model_options()
 def train(
     data: DataFiles,
     out: Annotated[
@@ -133,14 +128,9 @@ def train(
             "model options as for check.",
         ),
     ] = None,
-    observer: Observer = None,
-    performer: Performer = None,
-    scoring_model: ScoringModel = None,
-    sampling_model: SamplingModel = None,
-    model: Model = None,
-    device: Device = None,
-    batch_size: BatchSize = None,
     output_format: Format = OutputFormat.text,
+    *,
+    models: ModelOptions,
 ) -> None:
     """Train and calibrate a detector on labelled JSONL (supervised by default, or an ensemble
     with --ensemble); use it with --detector DIR."""
@@ -153,21 +143,13 @@ def train(
     if ensemble is not None:
         from unspun.detect.ensemble import train_ensemble
 
-        model_options = detector_options(
-            observer=observer,
-            performer=performer,
-            scoring_model=scoring_model,
-            sampling_model=sampling_model,
-            model=model,
-            device=device,
-        )
         with StageProgress() as progress:
             summary = train_ensemble(
                 records,
                 ensemble,
                 out,
-                options=model_options,
-                batch_size=batch_size or 16,
+                options=models.detector_options(batch_size=False),
+                batch_size=models.batch_size or 16,
                 progress=progress,
             )
         _print_summary(summary, output_format, title=f"Trained ensemble written to {out}")
@@ -178,7 +160,7 @@ def train(
         "fine_tune": fine_tune,
         "adapt": adapt,
         "target_fpr": target_fpr,
-        "device": device,
+        "device": models.device,
     }
     if encoder is not None:
         options["encoder"] = encoder
@@ -187,6 +169,7 @@ def train(
     _print_summary(summary, output_format, title=f"Trained detector written to {out}")
 
 
+@model_options()
 def evaluate_command(
     data: DataFiles,
     detector: DetectorName = "default",
@@ -196,13 +179,8 @@ def evaluate_command(
         Path | None,
         typer.Option("--plot", metavar="ROC.png", help="Also write a ROC curve to this image."),
     ] = None,
-    observer: Observer = None,
-    performer: Performer = None,
-    scoring_model: ScoringModel = None,
-    sampling_model: SamplingModel = None,
-    model: Model = None,
-    device: Device = None,
-    batch_size: BatchSize = None,
+    *,
+    models: ModelOptions,
 ) -> None:
     """Measure a detector on labelled JSONL: AUROC, TPR at 1 % and 5 % FPR, F1, per group."""
     quiet_model_loading()
@@ -211,22 +189,14 @@ def evaluate_command(
     from unspun.detect.evaluate import evaluate, roc_plot, score_records
 
     records = read_labelled(data)
-    options = detector_options(
-        observer=observer,
-        performer=performer,
-        scoring_model=scoring_model,
-        sampling_model=sampling_model,
-        model=model,
-        device=device,
-        batch_size=batch_size,
-    )
+    options = models.detector_options()
     with busy(f"Loading detector {detector}…"):
         scorer = load_detector(detector, options)
     calibration = find_calibration(scorer)
     threshold = calibration.threshold(target_fpr) if calibration is not None else None
     with _bar("Scoring", len(records)) as advance:
         scores = score_records(
-            scorer, records, batch_size=batch_size or DEFAULT_EVAL_BATCH, progress=advance
+            scorer, records, batch_size=models.batch_size or DEFAULT_EVAL_BATCH, progress=advance
         )
     labels = [record.is_machine for record in records]
     domains = [record.domain for record in records]

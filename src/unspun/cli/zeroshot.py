@@ -17,16 +17,12 @@ from unspun.cli.options import (
     DetectorName,
     Device,
     Format,
-    Model,
-    Observer,
+    ModelOptions,
     OutputFormat,
-    Performer,
-    SamplingModel,
-    ScoringModel,
     TargetFpr,
     busy,
-    detector_options,
     load_detector,
+    model_options,
     quiet_model_loading,
     stderr_console,
 )
@@ -73,6 +69,7 @@ def detectors(output_format: Format = OutputFormat.text) -> None:
     Console(highlight=False).print(table)
 
 
+@model_options()
 def calibrate(
     human: Annotated[
         Path,
@@ -87,14 +84,9 @@ def calibrate(
     limit: Annotated[
         int | None, typer.Option("--limit", help="Use only the first N human texts.", min=1)
     ] = None,
-    observer: Observer = None,
-    performer: Performer = None,
-    scoring_model: ScoringModel = None,
-    sampling_model: SamplingModel = None,
-    model: Model = None,
-    device: Device = None,
-    batch_size: BatchSize = None,
     output_format: Format = OutputFormat.text,
+    *,
+    models: ModelOptions,
 ) -> None:
     """Learn a detector's threshold on human text; saved for these exact models and settings."""
     quiet_model_loading()
@@ -108,19 +100,13 @@ def calibrate(
             f"{len(articles)} human texts cannot show a false-positive rate of {target_fpr:g}; "
             f"use at least {int(1 / target_fpr) + 1} texts (better: 10x that)"
         )
-    options = detector_options(
-        observer=observer,
-        performer=performer,
-        scoring_model=scoring_model,
-        sampling_model=sampling_model,
-        model=model,
-        device=device,
-        batch_size=batch_size,
-    )
+    options = models.detector_options()
     with busy(f"Loading detector {detector}…"):
         scorer = load_detector(detector, options)
     with _progress("Scoring human texts", len(articles)) as advance:
-        scores = _score([a.text for a in articles], scorer, batch_size or DEFAULT_BATCH, advance)
+        scores = _score(
+            [a.text for a in articles], scorer, models.batch_size or DEFAULT_BATCH, advance
+        )
     kept = [i for i, s in enumerate(scores) if s == s and abs(s) != float("inf")]
     finite = [scores[i] for i in kept]
     if not finite:
@@ -229,6 +215,7 @@ def synth(
     stderr_console().print(f"Wrote {count:,} records to {out}")
 
 
+@model_options()
 def train_ensemble(
     data: Annotated[
         list[Path],
@@ -246,14 +233,9 @@ def train_ensemble(
         Path | None,
         typer.Option("--out", "-o", help="Directory (default: the one --detector ensemble uses)."),
     ] = None,
-    observer: Observer = None,
-    performer: Performer = None,
-    scoring_model: ScoringModel = None,
-    sampling_model: SamplingModel = None,
-    model: Model = None,
-    device: Device = None,
-    batch_size: BatchSize = None,
     output_format: Format = OutputFormat.text,
+    *,
+    models: ModelOptions,
 ) -> None:
     """Train a logistic combiner over several detectors' scores; use it with --detector ensemble."""
     quiet_model_loading()
@@ -264,15 +246,7 @@ def train_ensemble(
     directory = out or ensemble_home()
     if directory.exists() and not directory.is_dir():
         raise ConfigError(f"{directory}: exists and is not a directory")
-    options = detector_options(
-        observer=observer,
-        performer=performer,
-        scoring_model=scoring_model,
-        sampling_model=sampling_model,
-        model=model,
-        device=device,
-        batch_size=batch_size,
-    )
+    options = models.detector_options()
     from unspun.cli.train import StageProgress
     from unspun.detect.ensemble import train_ensemble as fit_ensemble
 
@@ -282,7 +256,7 @@ def train_ensemble(
             members,
             directory,
             options=options,
-            batch_size=batch_size or DEFAULT_BATCH,
+            batch_size=models.batch_size or DEFAULT_BATCH,
             progress=progress,
         )
     if output_format is OutputFormat.json:
