@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from unspun.errors import MalformedInput, SourceIndexError
+from unspun.errors import BinaryInput, MalformedInput, SourceIndexError
 from unspun.provenance import Provenance, SourceDoc, SourceIndex
 from unspun.provenance.records import read_sources
 
@@ -203,3 +203,161 @@ def test_cli_errors_are_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "bad.jsonl:1" in err
     assert not (tmp_path / "i").exists()  # nothing was created for a file that failed to read
+
+
+# -- streaming `index add` ----------------------------------------------------------------------
+
+
+def _feed(path: Path, count: int, start: int = 0) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"s{i}", "text": f"Story {i}: the Velmora council met on day {i}."})
+            + "\n"
+            for i in range(start, start + count)
+        )
+    )
+    return path
+
+
+def _run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
+    from unspun.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["unspun", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    return exit_info.value.code, capsys.readouterr().err.strip()
+
+
+def test_validating_pass_holds_one_record_at_a_time(tmp_path):
+    import tracemalloc
+
+    from unspun.provenance.records import count_sources
+
+    feed = tmp_path / "big.jsonl"
+    filler = "word " * 200
+    feed.write_text(
+        "".join(json.dumps({"id": i, "text": f"{i} {filler}"}) + "\n" for i in range(5000))
+    )
+    assert feed.stat().st_size > 5_000_000
+    tracemalloc.start()
+    try:
+        assert count_sources(feed) == 5000
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 500_000, peak  # reading the file into memory would take over 5 MB
+
+
+def test_cli_index_add_streams_records_into_the_index(tmp_path, encoder, monkeypatch):
+    from unspun.cli import app
+    from unspun.provenance import index as index_module
+    from unspun.provenance import records
+
+    feed = _feed(tmp_path / "feed.jsonl", 40)
+    pulled: list[int] = []  # records taken from the file, one counter per pass
+    real_iter = records.iter_sources
+
+    def counting(path):
+        pulled.append(0)
+        for doc in real_iter(path):
+            pulled[-1] += 1
+            yield doc
+
+    at_each_batch: list[int] = []
+    real_prepare = SourceIndex.prepare
+
+    def spy(self, docs, hashes):
+        at_each_batch.append(pulled[-1])
+        return real_prepare(self, docs, hashes)
+
+    monkeypatch.setattr(records, "iter_sources", counting)
+    monkeypatch.setattr(SourceIndex, "prepare", spy)
+    monkeypatch.setattr(index_module, "load_encoder", lambda: encoder)
+    location = str(tmp_path / "streamed")
+    result = CliRunner().invoke(
+        app, ["index", "add", str(feed), "--index", location, "--batch-size", "8", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["added"] == 40
+    assert pulled == [40, 40]  # pass 1 validates the whole file, pass 2 reads it again
+    # Each batch is indexed as soon as it is read, not after the whole file.
+    assert at_each_batch == [8, 16, 24, 32, 40]
+
+
+@pytest.mark.parametrize(
+    ("second_name", "second_content", "error", "where"),
+    [
+        ("b.jsonl", b'{"id": "b1", "text": "Fine."}\n\n{"id": "b2", "text": \n', MalformedInput,
+         "b.jsonl:3"),
+        ("b.jsonl", b'{"id": "b1", "title": "no text"}\n', MalformedInput, "b.jsonl:1"),
+        ("b.csv", b"id,title\nb1,no text column\n", MalformedInput, "needs a header"),
+        ("b.txt", b"\x00\x01\x02binary", BinaryInput, "binary"),
+        ("b.parquet", b"PAR1 not really parquet", MalformedInput, "not a readable Parquet"),
+    ],
+)  # fmt: skip
+def test_bad_second_file_adds_nothing_from_the_first(
+    tmp_path, monkeypatch, capsys, second_name, second_content, error, where
+):
+    first = _feed(tmp_path / "a.jsonl", 5)
+    second = tmp_path / second_name
+    second.write_bytes(second_content)
+    location = tmp_path / "new-index"
+    code, err = _run_main(
+        monkeypatch, capsys, "index", "add", str(first), str(second), "--index", str(location)
+    )
+    assert code == error.exit_code
+    assert len(err.splitlines()) == 1 and where in err and second_name in err
+    assert not location.exists()  # the index is not even created
+
+
+def test_bad_second_file_leaves_an_existing_index_unchanged(
+    tmp_path, corpus_index, encoder, monkeypatch, capsys
+):
+    first = _feed(tmp_path / "a.jsonl", 5)
+    second = _feed(tmp_path / "b.jsonl", 3)
+    with second.open("a") as handle:
+        handle.write("not json\n")
+    code, err = _run_main(
+        monkeypatch, capsys, "index", "add", str(first), str(second), "--index", corpus_index
+    )
+    assert code == MalformedInput.exit_code and "b.jsonl:4: invalid JSON" in err
+    assert SourceIndex(corpus_index, encoder=encoder).store.count() == 8
+
+
+def test_file_changed_between_the_passes_stops_with_a_clear_error(
+    tmp_path, encoder, monkeypatch, capsys
+):
+    from unspun.provenance import index as index_module
+    from unspun.provenance import records
+
+    feed = _feed(tmp_path / "feed.jsonl", 30)
+    real_count = records.count_sources
+
+    def count_then_break(path):
+        counted = real_count(path)
+        lines = path.read_text().splitlines(keepends=True)
+        lines[19] = "{broken\n"  # line 20: in the third batch of 8
+        path.write_text("".join(lines))
+        return counted
+
+    monkeypatch.setattr(records, "count_sources", count_then_break)
+    monkeypatch.setattr(index_module, "load_encoder", lambda: encoder)
+    location = str(tmp_path / "changed")
+    code, err = _run_main(
+        monkeypatch, capsys, "index", "add", str(feed), "--index", location, "--batch-size", "8"
+    )
+    assert code == MalformedInput.exit_code and len(err.splitlines()) == 1
+    assert "feed.jsonl:20: invalid JSON" in err and "changed after it was checked" in err
+    assert "16 new articles from earlier batches were kept" in err
+    index = SourceIndex(location, encoder=encoder)
+    # The two committed batches are whole and searchable, and the index is stamped as usual.
+    assert index.store.count() == 16 and index.stats()["encoder"] == index_module.ENCODER_ID
+    index.close()
+    monkeypatch.setattr(records, "count_sources", real_count)
+    _feed(feed, 30)  # fixed: adding again only adds what is missing
+    from unspun.cli import app
+
+    again = CliRunner().invoke(app, ["index", "add", str(feed), "--index", location, "-f", "json"])
+    assert again.exit_code == 0, again.output
+    summary = json.loads(again.stdout.strip().splitlines()[-1])
+    assert (summary["added"], summary["duplicates"], summary["articles_in_index"]) == (14, 16, 30)

@@ -61,18 +61,29 @@ def index_add(
     quiet_model_loading()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from unspun.errors import UnspunError
     from unspun.provenance.index import AddResult, SourceIndex
-    from unspun.provenance.records import read_sources
+    from unspun.provenance.records import count_sources, iter_sources
 
-    # Read and validate every file first: a bad file must add nothing, not half of itself.
-    docs = []
-    for path in files:
-        docs.extend(read_sources(path))
+    # Pass 1: stream through every file and validate it, holding one record at a time, before
+    # the index is even opened: a bad file must add nothing, not half of itself (nor of others).
+    expected = sum(count_sources(path) for path in files)
     console = stderr_console()
     with busy("Loading the sentence encoder"):
         source_index = SourceIndex(index, create=True)
         source_index.encoder  # noqa: B018 - load before the progress bar starts
     total = AddResult()
+    done = {"added": 0}
+    read_error: list[UnspunError] = []
+
+    def stream():  # noqa: ANN202 - pass 2: the same articles again, streamed into the index
+        try:
+            for path in files:
+                yield from iter_sources(path)
+        except UnspunError as exc:
+            read_error.append(exc)  # tells a file that changed from a failing index write
+            raise
+
     with Progress(
         TextColumn("indexing"),
         BarColumn(),
@@ -82,12 +93,28 @@ def index_add(
         console=console,
         disable=not console.is_terminal,
     ) as progress:
-        task = progress.add_task("index", total=len(docs), added=0)
-        total = source_index.add(
-            docs,
-            batch_size=batch_size,
-            progress=lambda seen, added: progress.update(task, completed=seen, added=added),
-        )
+        task = progress.add_task("index", total=expected, added=0)
+
+        def report(seen: int, added: int) -> None:
+            done["added"] = added
+            progress.update(task, completed=seen, added=added)
+
+        try:
+            total = source_index.add(stream(), batch_size=batch_size, progress=report)
+        except UnspunError as exc:
+            if not read_error or exc is not read_error[0]:
+                raise
+            # A file changed since pass 1. Each batch is committed whole, so the index holds the
+            # batches written before the bad record and is consistent; stamp its encoder as a
+            # finished add would, and say what happened in the one error line.
+            source_index.add([])
+            source_index.close()
+            raise type(exc)(
+                f"{exc} (the file changed after it was checked; indexing stopped there: "
+                f"{done['added']} new articles from earlier batches were kept, the rest of that "
+                "batch was not; run the command again once the file is fixed, already indexed "
+                "articles are skipped)"
+            ) from None
     articles = source_index.store.count()
     source_index.close()
     summary = {
