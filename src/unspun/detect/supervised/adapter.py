@@ -10,6 +10,7 @@ importing peft, so a detector with an adapter costs nothing extra to run.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -76,7 +77,9 @@ def train_adapter(
         bias="none",
     )
     try:
-        peft_model = get_peft_model(model, config)
+        with warnings.catch_warnings():  # a deprecation notice between peft and transformers
+            warnings.simplefilter("ignore", FutureWarning)
+            peft_model = get_peft_model(model, config)
     except ValueError as exc:
         raise ConfigError(f"{model_id}: cannot place adapters: {exc}") from None
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
