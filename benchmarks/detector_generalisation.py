@@ -54,6 +54,9 @@ def main() -> int:
     parser.add_argument("--adapt", action="store_true", help="train adapters in each fold")
     parser.add_argument("--results", default="benchmarks/out/generalisation-adapted.json")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--domains-first", action="store_true", help="with --adapt: run the domain folds first"
+    )
     args = parser.parse_args()
 
     files = sorted(Path(args.data).glob("*.jsonl"))
@@ -150,7 +153,10 @@ def adapted_folds(records, labels, generators, domains, test, args) -> int:  # n
     saved = Path(args.results)
     done = json.loads(saved.read_text()) if saved.is_file() else {}
     print(f"{'held out':<30} {'n test':>7} {'AUROC':>7} {'TPR@1%FPR':>10} {'minutes':>8}")
-    for kind, name, train, evaluate in folds(generators, domains, test):
+    order = folds(generators, domains, test)
+    if args.domains_first:
+        order.sort(key=lambda fold: fold[0] != "domain")
+    for kind, name, train, evaluate in order:
         key = f"{kind}: {name}"
         if key not in done:
             started = time.perf_counter()
