@@ -545,3 +545,23 @@ def test_any_text_parses_or_is_empty(lines: list[str]) -> None:
     assert article.paragraphs and all(p.strip() == p and p for p in article.paragraphs)
     assert_spans_index_body(article)
     assert set(ids(article)) <= set(SIGNAL_IDS)
+
+
+def test_boilerplate_disguised_with_look_alikes_and_invisibles_is_still_removed() -> None:
+    # Cyrillic "Ѕ"/"е", a zero-width space and a no-break space: what a template might use to
+    # slip its footer past a filter. The lines go; the body keeps the user's own characters.
+    body = (
+        "The council approved the new budget on Tuesday after a long debate about school funding.\n\n"
+        "Members said the plan would be reviewed again in the spring once the figures were known."
+    )
+    text = (
+        "Council approves budget\n\n"
+        + body
+        + "\n\n\u0405har\u0435 this:\nFace\u200bbook\nLeave\u00a0a Comment\nRelated posts\n"
+        "Another story about the council\n"
+    )
+    article = parse_text(text)
+    assert article.body == body
+    removed = signal(article, "boilerplate_removed")
+    assert "Leave\u00a0a Comment" in removed.text.splitlines()
+    assert "\u0405har\u0435 this:" in removed.text.splitlines()

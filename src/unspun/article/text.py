@@ -3,6 +3,7 @@ trailing site boilerplate; the HTML and record parsers reuse the same assembly."
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -244,8 +245,8 @@ def build_article(
     position = header.consume(lines, notes)
     body_lines = lines[position:]
 
-    removed_inline = [line.text for line in body_lines if _INLINE.match(line.text)]
-    body_lines = [line for line in body_lines if not _INLINE.match(line.text)]
+    removed_inline = [line.text for line in body_lines if _INLINE.match(_canonical(line.text))]
+    body_lines = [line for line in body_lines if not _INLINE.match(_canonical(line.text))]
     removed_footer = _strip_footer(body_lines)
     notes.removed_boilerplate = header.removed + removed_inline + removed_footer
 
@@ -300,7 +301,9 @@ class _Header:
         i = 0
         while i < len(lines) and i < _HEADER_LINES:
             line = lines[i].text
-            if _LEADING.match(line) or (_is_social(line) and _FOOTER.match(line)):
+            if _LEADING.match(_canonical(line)) or (
+                _is_social(_canonical(line)) and _FOOTER.match(_canonical(line))
+            ):
                 self.removed.append(line)
                 i += 1
                 continue
@@ -309,7 +312,9 @@ class _Header:
                 continue
             if not _heading_like(lines, i):
                 break
-            if len(line.split()) <= 4 and (_FOOTER.match(line) or _SECTION_START.match(line)):
+            if len(line.split()) <= 4 and (
+                _FOOTER.match(_canonical(line)) or _SECTION_START.match(_canonical(line))
+            ):
                 self.removed.append(line)  # "Leave a Comment" is never a headline
                 i += 1
                 continue
@@ -407,6 +412,15 @@ def _looks_like_name(name: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _canonical(line: str) -> str:
+    """The line with look-alike letters, invisible characters and odd spaces repaired, for matching
+    boilerplate that was disguised with them; the article keeps the user's own characters."""
+    from unspun.normalize import normalize  # here: normalize imports unspun.article
+
+    return normalize(line).text
+
+
 def _is_social(line: str) -> bool:
     return bool(re.match(r"^(?:share|tweet|facebook|twitter|whatsapp|email|print)\b", line, re.I))
 
@@ -460,13 +474,15 @@ def _strip_footer(body: list[_Line]) -> list[str]:
     changed = True
     while changed and body:
         changed = False
-        while body and len(body[-1].text.split()) <= 60 and _FOOTER.match(body[-1].text):
+        while (
+            body and len(body[-1].text.split()) <= 60 and _FOOTER.match(_canonical(body[-1].text))
+        ):
             removed.insert(0, body.pop().text)
             changed = True
         # A section heading such as "Related posts" followed only by short lines (link titles,
         # comment stubs) near the end: drop it and everything after it.
         for k in range(len(body) - 1, max(-1, len(body) - 25), -1):
-            if _SECTION_START.match(body[k].text) and k > 0:
+            if _SECTION_START.match(_canonical(body[k].text)) and k > 0:
                 if all(len(line.text.split()) <= 25 for line in body[k + 1 :]):
                     removed[:0] = [line.text for line in body[k:]]
                     del body[k:]
