@@ -57,6 +57,10 @@ def main() -> int:
     parser.add_argument(
         "--domains-first", action="store_true", help="with --adapt: run the domain folds first"
     )
+    parser.add_argument(
+        "--only",
+        help="with --adapt: run only these folds, e.g. 'generator: gpt2-xl,domain: wikipedia'",
+    )
     args = parser.parse_args()
 
     files = sorted(Path(args.data).glob("*.jsonl"))
@@ -156,6 +160,9 @@ def adapted_folds(records, labels, generators, domains, test, args) -> int:  # n
     order = folds(generators, domains, test)
     if args.domains_first:
         order.sort(key=lambda fold: fold[0] != "domain")
+    if args.only:
+        wanted = {key.strip() for key in args.only.split(",")}
+        order = [fold for fold in order if f"{fold[0]}: {fold[1]}" in wanted]
     for kind, name, train, evaluate in order:
         key = f"{kind}: {name}"
         if key not in done:
