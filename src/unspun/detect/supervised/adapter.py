@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unspun.detect.supervised.finetune import training_batches
 from unspun.errors import ConfigError
 from unspun.models.encoder import load_token_encoder
 
@@ -98,36 +99,32 @@ def train_adapter(
         raise ConfigError("adapter training needs both human and machine texts")
     # Each class carries half of the loss, whatever the balance of the training data.
     class_weight = torch.tensor([0.5 / (1 - share), 0.5 / share], device=device)
-    rng = np.random.default_rng(seed)
-    step = 0
-    for _ in range(epochs):
-        order = rng.permutation(len(texts))
-        for begin in range(0, len(order), BATCH_SIZE):
-            rows = order[begin : begin + BATCH_SIZE]
-            batch = tokenizer(
-                [texts[i] for i in rows],
-                truncation=True,
-                max_length=max_length,
-                padding=True,
-                return_tensors="pt",
-            ).to(device)
-            states = peft_model(**batch, output_hidden_states=True).hidden_states
-            mask = batch["attention_mask"].unsqueeze(-1).float()
-            pooled = [pooled_unit(states[k], mask) for k in layers]
-            logits = classifier(torch.cat(pooled, dim=-1) * SCALE).squeeze(-1)
-            targets = torch.tensor(labels[rows], dtype=torch.float32, device=device)
-            weights = class_weight[targets.long()]
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, targets, weight=weights
-            )
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-            optimiser.step()
-            schedule.step()
-            step += 1
-            if progress:
-                progress("training adapters", step, steps)
+    for step, (rows, batch) in enumerate(
+        training_batches(
+            tokenizer,
+            texts,
+            epochs=epochs,
+            max_length=max_length,
+            device=device,
+            seed=seed,
+            batch_size=BATCH_SIZE,
+        ),
+        start=1,
+    ):
+        states = peft_model(**batch, output_hidden_states=True).hidden_states
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        pooled = [pooled_unit(states[k], mask) for k in layers]
+        logits = classifier(torch.cat(pooled, dim=-1) * SCALE).squeeze(-1)
+        targets = torch.tensor(labels[rows], dtype=torch.float32, device=device)
+        weights = class_weight[targets.long()]
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets, weight=weights)
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimiser.step()
+        schedule.step()
+        if progress:
+            progress("training adapters", step, steps)
     out_dir.mkdir(parents=True, exist_ok=True)
     peft_model.to("cpu").save_pretrained(str(out_dir))
     # peft also writes a model-card template; the detector's own files describe it.

@@ -3,8 +3,9 @@ stronger option for users with a GPU; it runs on CPU but slowly, so ``train`` pi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,13 +44,48 @@ def fine_tune_encoder(
     positives = float(targets.sum())
     pos_weight = torch.tensor((len(targets) - positives) / max(1.0, positives), device=device)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    generator = np.random.default_rng(seed)
     steps = epochs * ((len(texts) + BATCH_SIZE - 1) // BATCH_SIZE)
-    step = 0
+    for step, (rows, batch) in enumerate(
+        training_batches(
+            tokenizer, texts, epochs=epochs, max_length=max_length, device=device, seed=seed
+        ),
+        start=1,
+    ):
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_bf16):
+            hidden = encoder(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+            logits = classifier(pooled.float()).squeeze(-1)
+        loss = loss_fn(logits, targets[rows].to(device))
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimiser.step()
+        if progress:
+            progress("fine-tuning encoder", step, steps)
+    encoder.eval().to("cpu")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    encoder.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+def training_batches(
+    tokenizer,  # noqa: ANN001
+    texts: Sequence[str],
+    *,
+    epochs: int,
+    max_length: int,
+    device: str,
+    seed: int,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[tuple[np.ndarray, Any]]:
+    """(row indices, tokenised batch on ``device``) for each step of ``epochs`` shuffled passes."""
+    rng = np.random.default_rng(seed)
     for _ in range(epochs):
-        order = generator.permutation(len(texts))
-        for begin in range(0, len(order), BATCH_SIZE):
-            rows = order[begin : begin + BATCH_SIZE]
+        order = rng.permutation(len(texts))
+        for begin in range(0, len(order), batch_size):
+            rows = order[begin : begin + batch_size]
             batch = tokenizer(
                 [texts[i] for i in rows],
                 truncation=True,
@@ -57,21 +93,4 @@ def fine_tune_encoder(
                 padding=True,
                 return_tensors="pt",
             ).to(device)
-            with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_bf16):
-                hidden = encoder(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-                logits = classifier(pooled.float()).squeeze(-1)
-            loss = loss_fn(logits, targets[rows].to(device))
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-            optimiser.step()
-            step += 1
-            if progress:
-                progress("fine-tuning encoder", step, steps)
-    encoder.eval().to("cpu")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    encoder.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
-    return out_dir
+            yield rows, batch
