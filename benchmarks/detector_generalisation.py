@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unspun.detect.data import read_labelled
+from unspun.detect.supervised.adapter import RANK
 from unspun.detect.supervised.embedding import PoolingEncoder
 from unspun.detect.supervised.head import LinearHead
 from unspun.detect.supervised.train import REGULARISATION, default_layers, featurise, pair_key
@@ -54,6 +55,12 @@ def main() -> int:
     parser.add_argument("--adapt", action="store_true", help="train adapters in each fold")
     parser.add_argument("--results", default="benchmarks/out/generalisation-adapted.json")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--rank", type=int, default=RANK, help="with --adapt: adapter rank (0: full-rank delta)"
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, help="with --adapt: adapter LR (default: the recipe's)"
+    )
     parser.add_argument(
         "--domains-first", action="store_true", help="with --adapt: run the domain folds first"
     )
@@ -171,7 +178,15 @@ def adapted_folds(records, labels, generators, domains, test, args) -> int:  # n
             with tempfile.TemporaryDirectory() as tmp:
                 adapter = Path(tmp) / "adapter"
                 train_texts = [texts[i] for i in train_rows]
-                train_adapter(args.encoder, train_texts, labels[train_rows], layers, adapter)
+                train_adapter(
+                    args.encoder,
+                    train_texts,
+                    labels[train_rows],
+                    layers,
+                    adapter,
+                    rank=args.rank,
+                    learning_rate=args.learning_rate,
+                )
                 encoder = PoolingEncoder(
                     args.encoder, quantize=True, layers=layers, adapter=str(adapter)
                 )

@@ -82,6 +82,40 @@ def test_broken_or_foreign_adapter_is_a_config_error(tmp_path: Path, trained_ada
         merge_adapter(model, broken)
 
 
+def test_full_rank_delta_holds_differences_and_merges_back(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from unspun.detect.supervised.adapter import DELTA_FILE
+
+    texts, labels = _texts(16)
+    out = train_adapter(
+        DEFAULT_ENCODER, texts, labels, (3, 4), tmp_path / "delta", rank=0, epochs=1
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["adapter_config.json", DELTA_FILE]
+    deltas = load_file(str(out / DELTA_FILE))
+    # every parameter of blocks 2 and 3 and nothing else, stored as differences (small values)
+    assert deltas and all(".layer.2." in k or ".layer.3." in k for k in deltas)
+    assert all(d.dtype == torch.float16 for d in deltas.values())
+    assert max(float(d.abs().max()) for d in deltas.values()) < 0.05
+    _, model = load_token_encoder(DEFAULT_ENCODER)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert merge_adapter(model, out) == len(deltas)
+    after = model.state_dict()
+    for name, delta in deltas.items():
+        assert torch.allclose(after[name] - before[name], delta.float(), atol=1e-6), name
+    changed = {k for k in after if not torch.equal(after[k], before[k])}
+    assert changed == {k for k, d in deltas.items() if d.abs().max() > 0}
+
+    foreign = tmp_path / "foreign"
+    shutil.copytree(out, foreign)
+    from safetensors.torch import save_file
+
+    save_file({"encoder.layer.2.output.dense.weight": torch.zeros(3, 3)}, str(foreign / DELTA_FILE))
+    with pytest.raises(ConfigError, match="does not fit"):
+        merge_adapter(model, foreign)
+
+
 @pytest.mark.slow
 def test_trained_detector_with_adapter_scores_and_detects_tampering(tmp_path: Path) -> None:
     from unspun.detect.data import LabelledText

@@ -140,7 +140,9 @@ class SupervisedDetector:
             )
         adapter = config.get("adapter")
         if adapter:
-            weights = directory / adapter / "adapter_model.safetensors"
+            from unspun.detect.supervised.adapter import weights_file
+
+            weights = weights_file(directory / adapter)
             if not weights.is_file() or config.get("adapter_sha1") != file_sha1(weights):
                 raise ConfigError(
                     f"{directory}: the adapter does not match {DETECTOR_FILE} "

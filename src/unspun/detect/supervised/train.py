@@ -17,7 +17,7 @@ import numpy as np
 from unspun.article.sentences import passage_windows
 from unspun.detect.calibration import Calibration
 from unspun.detect.data import LabelledText
-from unspun.detect.supervised.adapter import ADAPTER_DIR, WEIGHTS_FILE, train_adapter
+from unspun.detect.supervised.adapter import ADAPTER_DIR, train_adapter, weights_file
 from unspun.detect.supervised.embedding import PoolingEncoder
 from unspun.detect.supervised.head import LinearHead
 from unspun.detect.supervised.model import (
@@ -261,7 +261,7 @@ def train_detector(
         "base_encoder": encoder,
         "fine_tuned": bool(fine_tune),
         "adapter": adapter,
-        "adapter_sha1": file_sha1(out_dir / adapter / WEIGHTS_FILE) if adapter else None,
+        "adapter_sha1": file_sha1(weights_file(out_dir / adapter)) if adapter else None,
         "max_length": max_length,
         "quantize": bool(quantize),
         "layers": list(pooling.layers),
