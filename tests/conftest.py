@@ -74,3 +74,13 @@ def seed_article_path() -> Path:
     if not path.is_file():
         pytest.skip("../shared/examples/seed-article.txt is not present")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Traced encoders go to a cache of this test run, never the user's (~/.cache/unspun)."""
+    import os
+
+    folder = tmp_path_factory.mktemp("unspun-cache")
+    os.environ["UNSPUN_CACHE"] = str(folder)
+    return folder

@@ -3,11 +3,13 @@ document and over any set of passages in one pass: passages cost no extra forwar
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from unspun.models import traced
 from unspun.models.encoder import load_token_encoder
 
 
@@ -43,14 +45,44 @@ class PoolingEncoder:
         model=None,
         tokenizer=None,
         adapter: str | None = None,
+        cache_key: str | None = None,
     ) -> None:
+        """``cache_key``: identifies this exact encoder (model, adapter, settings) in the traced
+        encoder cache (``unspun.models.traced``); a later process with the same key loads the
+        traced module without importing transformers."""
+        import torch
+
+        self.model_id = model_id
+        self.adapter = adapter
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        cacheable = bool(cache_key) and model is None and self.device == "cpu"
+        cached = traced.load(cache_key) if cacheable and cache_key else None
+        if cached is not None:
+            meta = cached.meta
+            self.tokenizer = cached.tokenizer
+            self.forward = cached.module
+            self.quantized = bool(meta["quantized"])
+            self.max_length = int(meta["max_length"])
+            self.layers = tuple(int(x) for x in meta["layers"])
+            self.width = int(meta["width"])
+            self._prefix, self._suffix = list(meta["prefix"]), list(meta["suffix"])
+        else:
+            self._build(model_id, model, tokenizer, max_length, quantize, layers, adapter)
+            if cacheable and cache_key:
+                traced.save(cache_key, self.forward, self.tokenizer, self._meta())
+        self.dim = self.width * len(self.layers)
+        # Room for the special tokens the tokenizer adds around each window.
+        self._room = self.max_length - len(self._prefix) - len(self._suffix)
+
+    def _build(  # noqa: ANN001 - transformers objects
+        self, model_id, model, tokenizer, max_length, quantize, layers, adapter
+    ) -> None:
+        """The encoder from transformers: adapters merged, upper blocks dropped, quantised."""
         import torch
 
         if model is None or tokenizer is None:
             tokenizer, model = load_token_encoder(model_id)
-        self.model_id = model_id
         self.tokenizer = tokenizer
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.max_length = min(
             max_length, getattr(tokenizer, "model_max_length", max_length) or max_length
         )
@@ -61,7 +93,6 @@ class PoolingEncoder:
             from unspun.detect.supervised.adapter import merge_adapter
 
             merge_adapter(model, Path(adapter))
-        self.adapter = adapter
         model.eval()
         depth = int(model.config.num_hidden_layers)
         self.layers = tuple(layer if layer >= 0 else depth + 1 + layer for layer in layers)
@@ -79,12 +110,22 @@ class PoolingEncoder:
                 model = torch.ao.quantization.quantize_dynamic(
                     model, {torch.nn.Linear}, dtype=torch.qint8
                 )
-        self.model = model.to(self.device)
         self.width = int(model.config.hidden_size)
-        self.dim = self.width * len(self.layers)
+        self.forward = pooled_layers(model.to(self.device), self.layers)
         self._prefix, self._suffix = _special_template(tokenizer)
-        # Room for the special tokens the tokenizer adds around each window.
-        self._room = self.max_length - len(self._prefix) - len(self._suffix)
+
+    def _meta(self) -> dict:
+        return {
+            "model_id": self.model_id,
+            "quantized": self.quantized,
+            "max_length": self.max_length,
+            "layers": list(self.layers),
+            "width": self.width,
+            "prefix": self._prefix,
+            "suffix": self._suffix,
+            "pad_token_id": int(self.tokenizer.pad_token_id or 0),
+            "model_max_length": self.max_length,
+        }
 
     def _windows(self, text: str) -> list[tuple[list[int], np.ndarray]]:
         """Token-id windows of the text with the character offsets of each token."""
@@ -134,13 +175,7 @@ class PoolingEncoder:
                 input_ids[row, : len(sequence)] = torch.tensor(sequence)
                 attention[row, : len(sequence)] = 1
             with torch.inference_mode():
-                states = self.model(
-                    input_ids=input_ids.to(self.device),
-                    attention_mask=attention.to(self.device),
-                    output_hidden_states=True,
-                ).hidden_states
-            # Each layer's vectors side by side; normalised per layer after pooling.
-            hidden = torch.cat([states[layer] for layer in self.layers], dim=-1)
+                hidden = self.forward(input_ids.to(self.device), attention.to(self.device))
             hidden = hidden.float().cpu().numpy()
             for row, (index, ids, offsets) in enumerate(batch):
                 keep = np.arange(len(self._prefix), len(self._prefix) + len(ids))
@@ -174,6 +209,34 @@ class PoolingEncoder:
     def _unit_per_layer(self, vector: np.ndarray) -> np.ndarray:
         parts = vector.reshape(len(self.layers), self.width)
         return np.concatenate([_unit(part) for part in parts])
+
+
+def pooled_layers(model, layers: tuple[int, ...]):  # noqa: ANN001, ANN201
+    """A torch module mapping (input ids, attention mask) to the ``layers`` hidden states of
+    ``model``, side by side per token: the one forward pass, run eagerly or traced."""
+    return _pooled_layers_class()(model, layers)
+
+
+@functools.cache
+def _pooled_layers_class():  # noqa: ANN202 - defined on first use: importing this file needs no torch
+    import torch
+
+    class PooledLayers(torch.nn.Module):
+        def __init__(self, model, layers: tuple[int, ...]) -> None:  # noqa: ANN001
+            super().__init__()
+            self.model = model
+            self.layers = layers
+
+        def forward(self, input_ids, attention_mask):  # noqa: ANN001, ANN201
+            states = self.model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                output_hidden_states=True,
+                return_dict=True,
+            ).hidden_states
+            return torch.cat([states[layer] for layer in self.layers], dim=-1)
+
+    return PooledLayers
 
 
 def _special_template(tokenizer) -> tuple[list[int], list[int]]:

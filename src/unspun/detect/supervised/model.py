@@ -68,17 +68,28 @@ class SupervisedDetector:
     @property
     def encoder(self) -> PoolingEncoder:
         if self._encoder is None:
+            from unspun.models import traced
+
             model_id = self.config["encoder"]
             local = self.directory / model_id
+            settings = {
+                "encoder": model_id,
+                "local": traced.directory_fingerprint(local) if local.is_dir() else None,
+                "adapter_sha1": self.config.get("adapter_sha1"),
+                "max_length": int(self.config.get("max_length", 256)),
+                "quantize": bool(self.config.get("quantize", False)),
+                "layers": list(self.config.get("layers", (-1,))),
+            }
             self._encoder = PoolingEncoder(
                 str(local) if local.is_dir() else model_id,
-                max_length=int(self.config.get("max_length", 256)),
+                max_length=settings["max_length"],
                 device=self._device,
-                quantize=bool(self.config.get("quantize", False)),
-                layers=tuple(self.config.get("layers", (-1,))),
+                quantize=settings["quantize"],
+                layers=tuple(settings["layers"]),
                 adapter=str(self.directory / self.config["adapter"])
                 if self.config.get("adapter")
                 else None,
+                cache_key=traced.cache_key(settings),
             )
         return self._encoder
 
