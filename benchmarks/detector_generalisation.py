@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unspun.detect.data import read_labelled
-from unspun.detect.supervised.adapter import RANK
+from unspun.detect.supervised.adapter import RANK, TRAIN_LENGTH
 from unspun.detect.supervised.embedding import PoolingEncoder
 from unspun.detect.supervised.head import LinearHead
 from unspun.detect.supervised.train import REGULARISATION, default_layers, featurise, pair_key
@@ -55,6 +55,9 @@ def main() -> int:
     parser.add_argument("--adapt", action="store_true", help="train adapters in each fold")
     parser.add_argument("--results", default="benchmarks/out/generalisation-adapted.json")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--train-length", type=int, default=TRAIN_LENGTH, help="with --adapt: tokens per text"
+    )
     parser.add_argument(
         "--rank", type=int, default=RANK, help="with --adapt: adapter rank (0: full-rank delta)"
     )
@@ -186,6 +189,7 @@ def adapted_folds(records, labels, generators, domains, test, args) -> int:  # n
                     adapter,
                     rank=args.rank,
                     learning_rate=args.learning_rate,
+                    max_length=args.train_length,
                 )
                 encoder = PoolingEncoder(
                     args.encoder, quantize=True, layers=layers, adapter=str(adapter)

@@ -101,7 +101,9 @@ def test_cache_key_changes_with_every_setting() -> None:
 
 
 @pytest.mark.slow
-def test_shipped_detector_scores_from_the_cache_without_transformers() -> None:
+def test_shipped_detector_scores_from_the_cache_without_transformers(tmp_path: Path) -> None:
+    import os
+
     from unspun.detect.supervised import shipped_directory
 
     if not (shipped_directory() / "detector.json").is_file():
@@ -117,7 +119,11 @@ def test_shipped_detector_scores_from_the_cache_without_transformers() -> None:
     runs = [
         json.loads(
             subprocess.run(
-                [sys.executable, "-c", script], capture_output=True, check=True, timeout=300
+                [sys.executable, "-c", script],
+                capture_output=True,
+                check=True,
+                timeout=300,
+                env={**os.environ, "UNSPUN_CACHE": str(tmp_path)},  # empty: the first run builds
             )
             .stdout.decode()
             .strip()

@@ -74,7 +74,7 @@ def style_features(text: str) -> np.ndarray:
         rate('"“”'),
         rate("()"),
         rate("—–") + text.count(" - ") / n_words,
-        sum(c.isdigit() for c in text) / chars,
+        sum(map(str.isdigit, text)) / chars,
         sum(w[0].isupper() for w in words) / n_words,
         sum(w in _FIRST_PERSON for w in lower) / n_words,
     ]
