@@ -616,3 +616,31 @@ def test_model_options_decorator_passes_the_given_options_through() -> None:
     for name in ("check", "eval", "train", "serve", "calibrate", "train-ensemble"):
         assert list(inspect.signature(commands[name]).parameters)[-7:] == [*names, "batch_size"]
     assert list(inspect.signature(commands["scan"]).parameters)[-6:] == names
+
+
+# -- detector plugins (UNSPUN_PLUGINS) in every front end, not only in scans ------------------
+
+
+def test_plugin_detectors_work_in_check_and_are_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNSPUN_PLUGINS", "batch_detectors")
+    monkeypatch.setenv("PYTHONPATH", str(REPO / "tests"))
+    listed = run_unspun("detectors")
+    assert listed.returncode == 0, listed.stderr.decode()
+    assert "test-mean-word-length" in listed.stdout.decode()
+    example = REPO / "examples" / "spun-article.txt"
+    proc = run_unspun(
+        "check", str(example), "--detector", "test-mean-word-length", "--format", "json"
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    data = json.loads(proc.stdout)
+    assert_contract(data)
+    assert data["detector"]["name"] == "test-mean-word-length"
+
+
+def test_plugin_that_cannot_be_imported_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNSPUN_PLUGINS", "batch_detectors, no_such_plugin_module")
+    monkeypatch.setenv("PYTHONPATH", str(REPO / "tests"))
+    proc = run_unspun("check", str(REPO / "examples" / "spun-article.txt"))
+    err = proc.stderr.decode()
+    assert proc.returncode == 9
+    assert err.count("\n") == 1 and "no_such_plugin_module" in err and "Traceback" not in err

@@ -4,8 +4,6 @@ lives in ``ray_engine``."""
 
 from __future__ import annotations
 
-import importlib
-import os
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -19,16 +17,8 @@ import pyarrow as pa
 
 from unspun.batch.inputs import RawRecord
 from unspun.batch.rows import SeenHashes, rows_to_table, scan_batch
+from unspun.detect.base import import_plugins
 from unspun.pipeline import CheckConfig, Checker
-
-PLUGINS_ENV = "UNSPUN_PLUGINS"
-
-
-def plugins_from_env() -> tuple[str, ...]:
-    """Modules named in UNSPUN_PLUGINS (comma-separated): imported in every worker before the
-    detector is created, so detectors registered outside unspun work in child processes too."""
-    value = os.environ.get(PLUGINS_ENV, "")
-    return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
 @dataclass(frozen=True)
@@ -39,8 +29,8 @@ class ScanSettings:
     plugins: tuple[str, ...] = field(default_factory=tuple)
 
     def make_checker(self) -> Checker:
-        for module in self.plugins:
-            importlib.import_module(module)
+        # Workers import the plugins they were given, whatever their own environment says.
+        import_plugins(self.plugins)
         return Checker(self.config)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from unspun.batch.engine import PLUGINS_ENV, ScanSettings
+from unspun.batch.engine import ScanSettings
 from unspun.batch.inputs import InputUnit, iter_unit
 from unspun.batch.rows import (
     ROW_SCHEMA,
@@ -20,6 +20,7 @@ from unspun.batch.rows import (
     scan_batch,
     table_to_records,
 )
+from unspun.detect.base import PLUGINS_ENV
 from unspun.errors import ConfigError, UnspunError
 
 

@@ -170,8 +170,9 @@ def scan(
     Each input record becomes one row (bad records become rows with an `error`); a scan killed at
     any point and started again with the same arguments continues where it stopped.
     """
-    from unspun.batch.engine import ScanSettings, plugins_from_env
+    from unspun.batch.engine import ScanSettings
     from unspun.batch.scan import ScanOptions, run_scan
+    from unspun.detect.base import plugin_modules
     from unspun.pipeline import CheckConfig
 
     console = stderr_console()
@@ -183,7 +184,7 @@ def scan(
         top_sources=1,
         tokens=False,  # per-token evidence is not part of a scan row; skip computing it
     )
-    settings = ScanSettings(config=config, plugins=plugins_from_env())
+    settings = ScanSettings(config=config, plugins=plugin_modules())
     _check_detector(settings)
     options = ScanOptions(
         engine=engine.value,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,11 +81,35 @@ def register(name: str, description: str) -> Callable[[DetectorFactory], Detecto
     return decorate
 
 
+PLUGINS_ENV = "UNSPUN_PLUGINS"
+
+
+def plugin_modules() -> tuple[str, ...]:
+    """Modules named in UNSPUN_PLUGINS (comma-separated) that register detectors of their own."""
+    value = os.environ.get(PLUGINS_ENV, "")
+    return tuple(name.strip() for name in value.split(",") if name.strip())
+
+
+def import_plugins(modules: Sequence[str] | None = None) -> None:
+    """Import detector plugins (default: those in UNSPUN_PLUGINS); their @register decorators add
+    detectors to the registry. A plugin that cannot be imported is a ConfigError naming it."""
+    for name in plugin_modules() if modules is None else modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - any failure of foreign code is one line
+            raise ConfigError(
+                f"{PLUGINS_ENV}: cannot import detector plugin {name!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+
+
 def _load_builtin_detectors() -> None:
     # Importing the modules runs their @register decorators; kept lazy so `unspun --help` is fast.
     import unspun.detect.ensemble  # noqa: F401
     import unspun.detect.supervised  # noqa: F401
     import unspun.detect.zeroshot  # noqa: F401
+
+    import_plugins()
 
 
 def available_detectors() -> dict[str, str]:
