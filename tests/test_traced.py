@@ -134,3 +134,18 @@ def test_shipped_detector_scores_from_the_cache_without_transformers(tmp_path: P
     assert runs[0][1] is True  # the first process builds the encoder with transformers
     assert runs[1][1] is False  # the second loads the traced one
     assert abs(runs[0][0] - runs[1][0]) < 1e-4
+
+
+def test_only_the_most_recently_used_entries_are_kept(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "encoders"
+    for i in range(5):
+        (folder / f"k{i}").mkdir(parents=True)
+        os.utime(folder / f"k{i}", (1000 + i, 1000 + i))
+    os.utime(folder / "k0", (5000, 5000))  # used last, though made first
+    (folder / ".k9-staging").mkdir()  # another process still writing: not touched
+    (folder / ".k8-crashed").mkdir()  # left by a process that died a day ago: removed
+    os.utime(folder / ".k8-crashed", (1000, 1000))
+    traced.prune(folder, keep=2)
+    assert sorted(p.name for p in folder.iterdir()) == [".k9-staging", "k0", "k4"]

@@ -31,6 +31,9 @@ FORMAT = "unspun.traced-encoder/1"
 MODULE_FILE = "encoder.pt"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "meta.json"
+# Entries kept (most recently used first); each is ~55 MB for MiniLM, so training many detectors
+# does not fill a disk.
+KEEP_ENTRIES = 6
 
 
 def cache_root() -> Path | None:
@@ -103,6 +106,8 @@ def load(key: str) -> TracedEncoder | None:
         tokenizer = FastTokenizer(
             folder / TOKENIZER_FILE, int(meta["pad_token_id"]), int(meta["model_max_length"])
         )
+        with contextlib.suppress(OSError):
+            os.utime(folder)  # most recently used: the last to be pruned
         return TracedEncoder(module=module, tokenizer=tokenizer, meta=meta)
     except Exception:  # noqa: BLE001 - a broken cache entry is rebuilt, never fatal
         return None
@@ -142,9 +147,27 @@ def save(key: str, forward: Any, tokenizer: Any, meta: dict) -> bool:
             staging.rename(folder)  # whole entries only: a reader never sees half of one
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        prune(root / "encoders")
         return True
     except Exception:  # noqa: BLE001 - caching is an optimisation, never an error
         return False
+
+
+def prune(folder: Path, keep: int = KEEP_ENTRIES) -> None:
+    """Delete all but the ``keep`` most recently used entries of ``folder``, and what crashed
+    writers left (staging folders older than an hour)."""
+    import time
+
+    for staging in folder.glob(".*"):
+        if staging.is_dir() and staging.stat().st_mtime < time.time() - 3600:
+            shutil.rmtree(staging, ignore_errors=True)
+    entries = sorted(
+        (p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for entry in entries[keep:]:
+        shutil.rmtree(entry, ignore_errors=True)
 
 
 @contextlib.contextmanager
