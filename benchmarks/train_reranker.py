@@ -155,7 +155,15 @@ def main() -> int:
     parser.add_argument(
         "--write", action="store_true", help="write the weights to src/unspun/data/reranker.json"
     )
+    parser.add_argument(
+        "--without",
+        default="",
+        help="comma-separated features to leave out (their weights are zero): an ablation; "
+        "not with --write",
+    )
     args = parser.parse_args()
+    if args.without and args.write:
+        parser.error("--without is an ablation; the shipped model uses every feature")
 
     import torch
 
@@ -171,7 +179,9 @@ def main() -> int:
     train_q = np.flatnonzero(~heldout)
     test_q = np.flatnonzero(heldout)
     row_heldout = heldout[qid]
-    x, y = data["x"], data["label"]
+    x, y = data["x"].copy(), data["label"]
+    for name in filter(None, (n.strip() for n in args.without.split(","))):
+        x[:, FEATURES.index(name)] = 0.0  # constant: standardised to 0, so it carries nothing
     covered = np.asarray([y[r].any() for r in data["rows_of"]])
     print(
         f"{n_queries} queries ({len(train_q)} train / {len(test_q)} held out by pair), "
