@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-FORMAT = "unspun.traced-encoder/1"
+FORMAT = "unspun.traced-encoder/2"
 MODULE_FILE = "encoder.pt"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "meta.json"
@@ -104,7 +104,7 @@ def load(key: str) -> TracedEncoder | None:
             module = torch.jit.load(str(folder / MODULE_FILE), map_location="cpu")
         module.eval()
         tokenizer = FastTokenizer(
-            folder / TOKENIZER_FILE, int(meta["pad_token_id"]), int(meta["model_max_length"])
+            folder / TOKENIZER_FILE, int(meta["pad_token_id"]), int(meta["max_length"])
         )
         with contextlib.suppress(OSError):
             os.utime(folder)  # most recently used: the last to be pruned

@@ -124,7 +124,6 @@ class PoolingEncoder:
             "prefix": self._prefix,
             "suffix": self._suffix,
             "pad_token_id": int(self.tokenizer.pad_token_id or 0),
-            "model_max_length": self.max_length,
         }
 
     def _windows(self, text: str) -> list[tuple[list[int], np.ndarray]]:
