@@ -106,6 +106,27 @@ def test_domains_stay_with_their_scores_when_sorted():
     calibration = make([3.0, 1.0, 2.0, 0.5], human_domains=["news", "wiki", "news", "wiki"])
     assert calibration.human_scores == [0.5, 1.0, 2.0, 3.0]
     assert calibration.human_domains == ["wiki", "wiki", "news", "news"]
-    assert calibration.false_positive_rate_by_domain(1.5) == {"news": 1.0, "wiki": 0.0}
+    overall, news, wiki = calibration.measured_rates(1.5)
+    assert (overall.domain, overall.flagged, overall.texts) == ("all", 2, 4)
+    assert (news.domain, news.flagged, news.texts) == ("news", 2, 2)
+    assert (wiki.domain, wiki.flagged, wiki.texts) == ("wiki", 0, 2)
     with pytest.raises(ConfigError, match="one domain per"):
         make([1.0, 2.0], human_domains=["news"])
+
+
+def test_measured_rate_comes_with_an_interval_that_widens_with_fewer_texts():
+    many = make([i / 1000 for i in range(1000)])
+    few = make([i / 100 for i in range(100)])
+    (rate_many,) = many.measured_rates(many.threshold(0.01))
+    (rate_few,) = few.measured_rates(few.threshold(0.01))
+    assert (rate_many.flagged, rate_many.texts) == (10, 1000)
+    assert (rate_few.flagged, rate_few.texts) == (1, 100)
+    for rate in (rate_many, rate_few):
+        low, high = rate.interval
+        assert low < rate.rate < high
+    assert (
+        rate_few.interval[1] - rate_few.interval[0] > rate_many.interval[1] - rate_many.interval[0]
+    )
+    # Nothing flagged still leaves room above zero: 0 of 100 is not a 0% false-positive rate.
+    (none,) = few.measured_rates(10.0)
+    assert none.rate == 0.0 and none.interval[0] == 0.0 and none.interval[1] > 0.03

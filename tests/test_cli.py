@@ -212,6 +212,7 @@ def test_check_text_report_is_readable(article_file: Path) -> None:
     assert any(words in out for words in ("MACHINE-WRITTEN", "NO SIGN", "UNCERTAIN"))
     assert "Machine probability" in out
     assert "Threshold" in out and "1 in 100" in out
+    assert "Measured FPR" in out and "95% interval" in " ".join(out.split())
     assert TEST_DETECTOR in out
     assert "playground" in out  # the body is shown
     assert "\x1b[" not in out  # no colour codes when not a terminal

@@ -71,3 +71,22 @@ def test_batch_and_single_checks_agree(plain_detector):
     batch = checker.check_many(articles)
     single = [checker.check(a) for a in articles]
     assert [r.to_json_dict() for r in batch] == [r.to_json_dict() for r in single]
+
+
+def test_report_says_what_the_threshold_rests_on(plain_detector):
+    checker = Checker(CheckConfig(target_fpr=0.05), detector=plain_detector)
+    data = json.loads(checker.check(parse_text(LONG_WORDS)).to_json())
+    measured = data["calibration"]
+    # The conftest detector's 100 reference scores are 4.00..4.99: 5 reach the 5% threshold.
+    assert measured["reference"] == "test reference"
+    assert (measured["human_texts"], measured["flagged"]) == (100, 5)
+    assert measured["false_positive_rate"] == 0.05
+    low, high = measured["interval"]
+    assert 0 < low < 0.05 < high < 0.15
+    assert measured["domains"] == []
+
+
+def test_uncalibrated_report_has_no_calibration(plain_detector):
+    plain_detector.calibration = None
+    report = Checker(CheckConfig(), detector=plain_detector).check(parse_text(LONG_WORDS))
+    assert report.verdict == "uncertain" and report.calibration is None

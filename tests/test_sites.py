@@ -15,8 +15,9 @@ from batch_data import SETTINGS, UNSPUN, article_records, write_jsonl
 
 from unspun.batch.rows import ROW_SCHEMA
 from unspun.batch.scan import run_scan
-from unspun.batch.sites import summarize_sites, wilson_interval, write_html
+from unspun.batch.sites import summarize_sites, write_html
 from unspun.errors import MalformedInput
+from unspun.stats import wilson_interval
 
 
 def _row(**values):

@@ -151,6 +151,11 @@ def test_page_checks_an_article_with_the_keyboard_alone(browser, plain_detector,
         assert page.inner_text("#verdict-heading") == VERDICT_WORDS[expected["verdict"]]
         assert "Machine probability" in page.inner_text("#probability")
         assert "1 in 100" in page.inner_text("#fpr") and "1.0%" in page.inner_text("#fpr")
+        measured = expected["calibration"]
+        assert (
+            f"{measured['flagged']} of {measured['human_texts']} human reference texts"
+            in page.inner_text("#fpr")
+        )
         passages = page.locator("#article-body mark.passage")
         assert passages.count() == len(expected["passages"]) > 0
         scores = [float(s) for s in passages.evaluate_all("ns => ns.map(n => n.dataset.score)")]

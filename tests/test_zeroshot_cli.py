@@ -95,7 +95,12 @@ def test_calibrate_is_used_only_for_the_same_models(home, human_file, lms, tmp_p
     assert calibration is not None
     # At most 5% of the human reference texts reach the threshold.
     threshold = calibration.threshold(0.05)
-    assert sum(s >= threshold for s in calibration.human_scores) <= 0.05 * len(HUMAN)
+    flagged = sum(s >= threshold for s in calibration.human_scores)
+    assert flagged <= 0.05 * len(HUMAN)
+    assert summary["measured"]["flagged"] == flagged
+    assert summary["measured"]["human_texts"] == len(HUMAN)
+    low, high = summary["measured"]["interval"]
+    assert low <= summary["measured"]["false_positive_rate"] < high
 
     # Another model pair never borrows it.
     other = create_detector("binoculars", observer=lms["a"], performer=lms["c"])
@@ -116,6 +121,16 @@ def test_calibrate_is_used_only_for_the_same_models(home, human_file, lms, tmp_p
     assert result.reason != "uncalibrated: showing the raw score only"
     assert result.machine_probability is not None and 0 <= result.machine_probability <= 1
     assert all(0 <= p.score <= 1 for p in result.passages)
+
+
+def test_calibrate_says_how_uncertain_the_rate_is_on_few_texts(home, human_file, lms):
+    args = ["calibrate", str(human_file), "--detector", "likelihood", "--model", lms["a"]]
+    result = run(*args, "--target-fpr", "0.05")
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert f"of {len(HUMAN)} human texts reach it" in out and "95% interval" in out
+    # 40 texts cannot pin a 5% rate down: the user is told to calibrate on more.
+    assert "calibrate on more human text" in out
 
 
 def test_calibrate_refuses_a_target_fpr_the_data_cannot_show(home, human_file, lms):

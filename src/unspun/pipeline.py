@@ -14,7 +14,9 @@ from unspun.detect.domain import abstain_reason
 from unspun.normalize import Normalized, normalize
 from unspun.report import (
     ArticleInfo,
+    CalibrationInfo,
     DetectorInfo,
+    MeasuredRateInfo,
     PassageInfo,
     Report,
     SignalInfo,
@@ -46,8 +48,10 @@ class Checker:
             self.config.detector, **self.config.detector_options
         )
         self.calibration: Calibration | None = find_calibration(self.detector)
+        self.calibration_info: CalibrationInfo | None = None
         if self.calibration is not None:
             self.calibration.check_target_fpr(self.config.target_fpr)
+            self.calibration_info = calibration_info(self.calibration, self.config.target_fpr)
         self.provenance = None
         if self.config.index:
             from unspun.provenance import Provenance
@@ -101,6 +105,7 @@ class Checker:
             signals=[_signal_info(s) for s in [*article.signals, *norm.signals]],
             passages=self._passages(article.body, norm, scores),
             tokens=self._tokens(article.body, norm, scores) if self.config.tokens else None,
+            calibration=self.calibration_info,
         )
 
     def _passages(self, body: str, norm: Normalized, scores: Scores) -> list[PassageInfo]:
@@ -158,3 +163,29 @@ def check(article: Article, config: CheckConfig | None = None) -> Report:
     if key not in _CHECKERS:
         _CHECKERS[key] = Checker(config)
     return _CHECKERS[key].check(article)
+
+
+def calibration_info(calibration: Calibration, target_fpr: float) -> CalibrationInfo:
+    """The human reference texts behind the threshold at ``target_fpr`` and how many it flags."""
+    overall, *domains = calibration.measured_rates(calibration.threshold(target_fpr))
+    return CalibrationInfo(
+        reference=calibration.reference,
+        human_texts=overall.texts,
+        flagged=overall.flagged,
+        false_positive_rate=round(overall.rate, 6),
+        interval=_rounded(overall.interval),
+        domains=[
+            MeasuredRateInfo(
+                domain=rate.domain,
+                human_texts=rate.texts,
+                flagged=rate.flagged,
+                false_positive_rate=round(rate.rate, 6),
+                interval=_rounded(rate.interval),
+            )
+            for rate in domains
+        ],
+    )
+
+
+def _rounded(interval: tuple[float, float]) -> tuple[float, float]:
+    return round(interval[0], 6), round(interval[1], 6)

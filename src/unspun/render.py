@@ -11,7 +11,14 @@ from rich.table import Table
 from rich.text import Text
 
 from unspun.detect.calibration import one_in
-from unspun.report import ClaimInfo, Report, SignalInfo, SourceInfo, TokenInfo
+from unspun.report import (
+    CalibrationInfo,
+    ClaimInfo,
+    Report,
+    SignalInfo,
+    SourceInfo,
+    TokenInfo,
+)
 
 VERDICT_WORDS = {
     "machine": ("LIKELY MACHINE-WRITTEN", "bold white on red"),
@@ -83,12 +90,29 @@ def _figures(report: Report) -> Table:
         )
     else:
         table.add_row("Threshold", f"none: no calibration (target FPR {report.target_fpr:g})")
+    if report.calibration is not None:
+        table.add_row("Measured FPR", _measured(report.calibration))
     table.add_row("Detector", f"{report.detector.name} {report.detector.version}")
     if report.scores:
         table.add_row(
             "Raw scores", ", ".join(f"{key} {value:.4g}" for key, value in report.scores.items())
         )
     return table
+
+
+def _measured(calibration: CalibrationInfo) -> str:
+    low, high = calibration.interval
+    text = (
+        f"{calibration.flagged} of {calibration.human_texts} human reference texts reach the "
+        f"threshold ({calibration.false_positive_rate:.1%}, 95% interval {low:.1%}-{high:.1%}): "
+        f"{calibration.reference}"
+    )
+    if calibration.domains:
+        text += "\nby domain: " + ", ".join(
+            f"{d.domain} {d.flagged} of {d.human_texts} (up to {d.interval[1]:.1%})"
+            for d in calibration.domains
+        )
+    return text
 
 
 def _metadata(report: Report) -> Table:

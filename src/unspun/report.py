@@ -76,6 +76,25 @@ class ClaimInfo(BaseModel):
     reason: str
 
 
+class MeasuredRateInfo(BaseModel):
+    domain: str
+    human_texts: int = Field(description="human reference texts of this domain")
+    flagged: int = Field(description="how many of them reach the threshold")
+    false_positive_rate: float
+    interval: tuple[float, float] = Field(description="95% Wilson interval of that rate")
+
+
+class CalibrationInfo(BaseModel):
+    """What the threshold rests on: the human reference texts and how many of them it flags."""
+
+    reference: str = Field(description="what the human reference texts are")
+    human_texts: int
+    flagged: int
+    false_positive_rate: float = Field(description="measured on the reference texts")
+    interval: tuple[float, float] = Field(description="95% Wilson interval of that rate")
+    domains: list[MeasuredRateInfo] = []
+
+
 class Report(BaseModel):
     schema_: Literal["unspun.report/1"] = Field(SCHEMA, alias="schema")
     verdict: Literal["machine", "human", "uncertain"]
@@ -91,6 +110,7 @@ class Report(BaseModel):
     tokens: list[TokenInfo] | None = None
     sources: list[SourceInfo] | None = None
     claims: list[ClaimInfo] | None = None
+    calibration: CalibrationInfo | None = None
 
     model_config = {"populate_by_name": True}
 

@@ -7,13 +7,13 @@ import base64
 import datetime as dt
 import html
 import io
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from unspun.batch.rows import site_of
 from unspun.errors import InputNotFound, MalformedInput
+from unspun.stats import wilson_interval
 
 UNKNOWN_SITE = "(unknown site)"
 _COLUMNS = ["site", "url", "verdict", "signals", "top_source", "date", "error", "duplicate_of"]
@@ -44,18 +44,6 @@ class SiteSummary:
     def per_day_mean(self) -> float | None:
         """Mean articles per day over the days the site published anything (None without dates)."""
         return sum(self.per_day.values()) / len(self.per_day) if self.per_day else None
-
-
-def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval for a proportion; honest for small counts and for 0% or 100%,
-    where the plain normal interval collapses to a point."""
-    if trials == 0:
-        return 0.0, 1.0
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _day(value: str | None) -> str | None:

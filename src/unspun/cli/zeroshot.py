@@ -91,6 +91,7 @@ def calibrate(
     """Learn a detector's threshold on human text; saved for these exact models and settings."""
     quiet_model_loading()
     from unspun.detect.calibration import Calibration, calibration_home, one_in
+    from unspun.pipeline import calibration_info
     from unspun.synth import read_human
 
     articles, skipped = read_human(human)
@@ -131,6 +132,7 @@ def calibrate(
     path = home / f"{_safe(scorer.name)}-{digest.hexdigest()[:12]}.json"
     calibration.save(path)
     threshold = calibration.threshold(target_fpr)
+    measured = calibration_info(calibration, target_fpr)
     summary = {
         "calibration": str(path),
         "detector": scorer.name,
@@ -138,6 +140,7 @@ def calibrate(
         "human_texts": calibration.n,
         "target_fpr": target_fpr,
         "threshold": threshold,
+        "measured": measured.model_dump(mode="json", exclude={"reference"}),
     }
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
@@ -151,6 +154,16 @@ def calibrate(
         f"  raw threshold {threshold:.6g} flags about {one_in(target_fpr)} human texts "
         f"(target FPR {target_fpr:g}); `unspun check` now uses it for these settings"
     )
+    low, high = measured.interval
+    console.print(
+        f"  {measured.flagged} of {measured.human_texts:,} human texts reach it "
+        f"({measured.false_positive_rate:.2%}; 95% interval {low:.2%}-{high:.2%})"
+    )
+    if high > 2 * target_fpr:
+        console.print(
+            f"  [yellow]the true rate may be up to {high / target_fpr:.1f}x the target: "
+            "calibrate on more human text to narrow the interval[/]"
+        )
 
 
 def synth(

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from unspun.errors import ConfigError
+from unspun.stats import wilson_interval
 
 Verdict = Literal["machine", "human", "uncertain"]
 
@@ -23,6 +24,23 @@ GREY_FACTOR = 5.0
 def one_in(rate: float) -> str:
     """0.01 -> '1 in 100'; 0.025 -> '1 in 40'."""
     return f"1 in {max(1, round(1 / rate)):,}" if rate > 0 else "none"
+
+
+@dataclass(frozen=True)
+class MeasuredRate:
+    """``flagged`` of ``texts`` human reference texts of ``domain`` reach a threshold."""
+
+    domain: str
+    flagged: int
+    texts: int
+
+    @property
+    def rate(self) -> float:
+        return self.flagged / self.texts if self.texts else 0.0
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson_interval(self.flagged, self.texts)
 
 
 @dataclass
@@ -77,14 +95,19 @@ class Calibration:
             return float(np.nextafter(self.human_scores[0], -np.inf))
         return float(np.nextafter(descending[allowed], np.inf))
 
-    def false_positive_rate_by_domain(self, raw_threshold: float) -> dict[str, float]:
-        """Share of each domain's human references at or above a raw threshold."""
-        if not self.human_domains:
-            return {}
-        flagged: dict[str, list[bool]] = {}
-        for score, domain in zip(self.human_scores, self.human_domains, strict=True):
-            flagged.setdefault(domain, []).append(score >= raw_threshold)
-        return {domain: sum(v) / len(v) for domain, v in sorted(flagged.items())}
+    def measured_rates(self, raw_threshold: float) -> list[MeasuredRate]:
+        """How many human references reach ``raw_threshold``, with a 95% Wilson interval: all of
+        them first, then each domain (when the calibration knows them). The interval says how far
+        the true false-positive rate may be from the measured one on this few texts."""
+        scores = np.asarray(self.human_scores)
+        flagged = scores >= raw_threshold
+        rates = [MeasuredRate("all", int(flagged.sum()), self.n)]
+        if self.human_domains:
+            domains = np.asarray(self.human_domains)
+            for domain in sorted(set(self.human_domains)):
+                inside = domains == domain
+                rates.append(MeasuredRate(domain, int(flagged[inside].sum()), int(inside.sum())))
+        return rates
 
     def false_positive_rate(self, raw_threshold: float) -> float:
         """Share of human references at or above a raw threshold."""

@@ -31,6 +31,15 @@
     return (value * 100).toFixed(digits === undefined ? 0 : digits) + "%";
   }
 
+  // What the threshold rests on: how many human reference texts reach it, with the 95% interval.
+  function measured(calibration) {
+    if (!calibration) return "";
+    return " Measured: " + calibration.flagged + " of " + calibration.human_texts
+      + " human reference texts reach it (" + percent(calibration.false_positive_rate, 1)
+      + ", 95% interval " + percent(calibration.interval[0], 1) + "-"
+      + percent(calibration.interval[1], 1) + ").";
+  }
+
   function oneIn(rate) {
     return rate > 0 ? "1 in " + Math.max(1, Math.round(1 / rate)).toLocaleString("en") : "none";
   }
@@ -158,7 +167,8 @@
     $("fpr").textContent = "Threshold set so that about " + oneIn(report.target_fpr)
       + " human-written articles is flagged (false-positive rate " + percent(report.target_fpr, 1)
       + (report.threshold !== null && report.threshold !== undefined
-        ? "; flagged at " + percent(report.threshold) + " and above" : "") + ").";
+        ? "; flagged at " + percent(report.threshold) + " and above" : "") + ")."
+      + measured(report.calibration);
     $("reason").textContent = report.reason ? "Why: " + report.reason : "";
     $("detector-line").textContent = "Detector: " + report.detector.name + " "
       + report.detector.version + " · " + (report.article.body.split(/\s+/).filter(Boolean).length)
