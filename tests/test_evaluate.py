@@ -41,6 +41,36 @@ def test_ties_count_half_and_are_never_flagged() -> None:
     assert mixed["auroc"] == pytest.approx(3.5 / 4)
 
 
+def test_auroc_interval_covers_the_auroc_of_new_samples_about_95_percent_of_the_time() -> None:
+    import numpy as np
+
+    from unspun.detect.evaluate import auroc, auroc_interval
+
+    rng = np.random.default_rng(7)
+    true_auroc = 0.7602  # two unit normals one standard deviation apart: Phi(1 / sqrt(2))
+    covered, widths = 0, []
+    for _ in range(400):
+        human, machine = rng.normal(0, 1, 150), rng.normal(1, 1, 60)
+        low, high = auroc_interval(human, machine)
+        assert low < auroc(human, machine) < high
+        covered += low <= true_auroc <= high
+        widths.append(high - low)
+    assert 0.90 <= covered / 400 <= 0.99
+    # More texts, narrower interval.
+    low, high = auroc_interval(rng.normal(0, 1, 1500), rng.normal(1, 1, 600))
+    assert high - low < 0.5 * float(np.mean(widths))
+    result = _run(list(rng.normal(0, 1, 50)), list(rng.normal(1, 1, 50)))
+    low, high = result["auroc_interval"]
+    assert low < result["auroc"] < high
+    assert result["groups"][0]["auroc_interval"] == result["auroc_interval"]
+
+
+def test_auroc_interval_needs_two_texts_a_side_and_stays_in_range() -> None:
+    assert _run([0.1], [0.7, 0.8])["auroc_interval"] is None
+    assert _run([0.1, 0.2, 0.3], [0.7, 0.8, 0.9])["auroc_interval"] == [1.0, 1.0]
+    assert _run([0.5, 0.5], [0.5, 0.5])["auroc_interval"] == [0.5, 0.5]
+
+
 def test_tpr_at_fixed_fpr_uses_human_scores_of_the_set() -> None:
     human = [float(i) for i in range(100)]  # 0 .. 99
     machine = [99.5, 98.5, 96.0, 50.0]

@@ -242,6 +242,10 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     )
 
 
+def _fmt_interval(interval: list[float] | None) -> str:
+    return "n/a" if interval is None else f"{interval[0]:.3f}-{interval[1]:.3f}"
+
+
 def _print_evaluation(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -253,10 +257,11 @@ def _print_evaluation(result: dict[str, Any]) -> None:
         f"({result['n_human']:,} human, {result['n_machine']:,} machine)"
     )
     overall = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for column in ("AUROC", "TPR @ 1% FPR", "TPR @ 5% FPR", "F1"):
+    for column in ("AUROC", "95% interval", "TPR @ 1% FPR", "TPR @ 5% FPR", "F1"):
         overall.add_column(column, justify="right")
     overall.add_row(
         _fmt(result["auroc"]),
+        _fmt_interval(result.get("auroc_interval")),
         _fmt(result["tpr_at_1pct_fpr"]),
         _fmt(result["tpr_at_5pct_fpr"]),
         _fmt(result["f1"]),
@@ -269,7 +274,10 @@ def _print_evaluation(result: dict[str, Any]) -> None:
         )
     else:
         where = "at the best-F1 threshold on this set (no calibration; optimistic)"
-    console.print(f"[dim]F1 {where}. TPR thresholds are set on this set's human texts.[/]")
+    console.print(
+        f"[dim]F1 {where}. TPR thresholds are set on this set's human texts; the AUROC "
+        "interval is DeLong's 95% interval.[/]"
+    )
     if result["skipped_non_finite"]:
         console.print(f"[yellow]{result['skipped_non_finite']} texts had no finite score[/]")
     groups = Table(title="By domain and generator", title_justify="left", header_style="bold")
@@ -278,6 +286,7 @@ def _print_evaluation(result: dict[str, Any]) -> None:
         ("Generator", "left"),
         ("n", "right"),
         ("AUROC", "right"),
+        ("95% interval", "right"),
         ("TPR@1%", "right"),
         ("TPR@5%", "right"),
     ):
@@ -288,6 +297,7 @@ def _print_evaluation(result: dict[str, Any]) -> None:
             group["generator"],
             f"{group['n']:,}",
             _fmt(group["auroc"]),
+            _fmt_interval(group.get("auroc_interval")),
             _fmt(group["tpr_at_1pct_fpr"]),
             _fmt(group["tpr_at_5pct_fpr"]),
         )

@@ -51,6 +51,31 @@ def auroc(human: np.ndarray, machine: np.ndarray) -> float | None:
     return float(roc_auc_score(labels, np.concatenate([human, machine])))
 
 
+def auroc_interval(
+    human: np.ndarray, machine: np.ndarray, z: float = 1.96
+) -> tuple[float, float] | None:
+    """95% interval of the AUROC from DeLong's variance (structural components over midranks):
+    how far the AUROC of another sample of the same kind of texts may fall. None with fewer than
+    two texts on either side."""
+    if len(human) < 2 or len(machine) < 2:
+        return None
+    from scipy.stats import rankdata
+
+    both = rankdata(np.concatenate([machine, human]))
+    n_machine, n_human = len(machine), len(human)
+    # Share of humans each machine text outscores, and of machines each human text is below.
+    machine_part = (both[:n_machine] - rankdata(machine)) / n_human
+    human_part = 1.0 - (both[n_machine:] - rankdata(human)) / n_machine
+    area = float(machine_part.mean())
+    variance = machine_part.var(ddof=1) / n_machine + human_part.var(ddof=1) / n_human
+    half = z * math.sqrt(max(0.0, float(variance)))
+    return max(0.0, area - half), min(1.0, area + half)
+
+
+def _interval(value: tuple[float, float] | None) -> list[float] | None:
+    return None if value is None else [round(value[0], DIGITS), round(value[1], DIGITS)]
+
+
 def f1_at(scores: np.ndarray, labels: np.ndarray, threshold: float) -> float:
     """F1 of "machine" when the score is at or above ``threshold`` (the calibration's rule)."""
     from sklearn.metrics import f1_score
@@ -124,6 +149,7 @@ def evaluate(
         "n_human": int(len(human)),
         "n_machine": int(len(machine)),
         "auroc": _rounded(auroc(human, machine)),
+        "auroc_interval": _interval(auroc_interval(human, machine)),
         "tpr_at_1pct_fpr": _rounded(tpr_at_fpr(human, machine, 0.01)),
         "tpr_at_5pct_fpr": _rounded(tpr_at_fpr(human, machine, 0.05)),
         "f1": _rounded(f1),
@@ -161,6 +187,7 @@ def _group(domain: str, generator: str, human: np.ndarray, machine: np.ndarray) 
         "n_human": int(len(human)),
         "n_machine": int(len(machine)),
         "auroc": _rounded(auroc(human, machine)),
+        "auroc_interval": _interval(auroc_interval(human, machine)),
         "tpr_at_1pct_fpr": _rounded(tpr_at_fpr(human, machine, 0.01)),
         "tpr_at_5pct_fpr": _rounded(tpr_at_fpr(human, machine, 0.05)),
     }
