@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unspun.detect.data import read_labelled
+from unspun.detect.evaluate import auroc_interval
 from unspun.detect.supervised.adapter import RANK, TRAIN_LENGTH
 from unspun.detect.supervised.embedding import PoolingEncoder
 from unspun.detect.supervised.head import LinearHead
@@ -111,7 +112,7 @@ def main() -> int:
         inputs = inputs[:, dim - style_dims :]
 
     rows = folds(generators, domains, test)
-    print(f"{'held out':<30} {'n test':>7} {'AUROC':>7} {'TPR@1%FPR':>10}")
+    print(f"{'held out':<30} {'n test':>7} {'AUROC':>7} {'95% interval':>13} {'TPR@1%FPR':>10}")
     results: dict[str, list[tuple[float, float]]] = {"generator": [], "domain": []}
     for kind, name, train, evaluate in rows:
         head = LinearHead.fit(inputs[train], labels[train], regularisation=REGULARISATION)
@@ -119,9 +120,18 @@ def main() -> int:
         auroc = float(roc_auc_score(labels[evaluate], scores))
         tpr = tpr_at_fpr(scores, labels[evaluate])
         results[kind].append((auroc, tpr))
-        print(f"{kind + ': ' + name:<30} {int(evaluate.sum()):>7} {auroc:>7.3f} {tpr:>10.3f}")
+        print(
+            f"{kind + ': ' + name:<30} {int(evaluate.sum()):>7} {auroc:>7.3f} "
+            f"{interval_text(scores, labels[evaluate]):>13} {tpr:>10.3f}"
+        )
     print(json.dumps(summarise(results)))
     return 0
+
+
+def interval_text(scores: np.ndarray, labels: np.ndarray) -> str:
+    """DeLong's 95% interval of a fold's AUROC: how much of a gap between recipes is noise."""
+    interval = auroc_interval(scores[~labels], scores[labels])
+    return "n/a" if interval is None else f"{interval[0]:.3f}-{interval[1]:.3f}"
 
 
 def folds(generators: np.ndarray, domains: np.ndarray, test: np.ndarray) -> list[tuple]:
@@ -166,7 +176,10 @@ def adapted_folds(records, labels, generators, domains, test, args) -> int:  # n
     layers = default_layers(6)
     saved = Path(args.results)
     done = json.loads(saved.read_text()) if saved.is_file() else {}
-    print(f"{'held out':<30} {'n test':>7} {'AUROC':>7} {'TPR@1%FPR':>10} {'minutes':>8}")
+    print(
+        f"{'held out':<30} {'n test':>7} {'AUROC':>7} {'95% interval':>13} {'TPR@1%FPR':>10} "
+        f"{'minutes':>8}"
+    )
     order = folds(generators, domains, test)
     if args.domains_first:
         order.sort(key=lambda fold: fold[0] != "domain")
@@ -203,6 +216,7 @@ def adapted_folds(records, labels, generators, domains, test, args) -> int:  # n
             done[key] = {
                 "n": int(len(eval_rows)),
                 "auroc": float(roc_auc_score(labels[eval_rows], scores)),
+                "auroc_interval": interval_text(scores, labels[eval_rows]),
                 "tpr_at_1pct_fpr": tpr_at_fpr(scores, labels[eval_rows]),
                 "minutes": (time.perf_counter() - started) / 60,
             }
@@ -210,8 +224,8 @@ def adapted_folds(records, labels, generators, domains, test, args) -> int:  # n
             saved.write_text(json.dumps(done, indent=1) + "\n")
         r = done[key]
         print(
-            f"{key:<30} {r['n']:>7} {r['auroc']:>7.3f} {r['tpr_at_1pct_fpr']:>10.3f} "
-            f"{r['minutes']:>8.1f}",
+            f"{key:<30} {r['n']:>7} {r['auroc']:>7.3f} {r.get('auroc_interval', 'n/a'):>13} "
+            f"{r['tpr_at_1pct_fpr']:>10.3f} {r['minutes']:>8.1f}",
             flush=True,
         )
     results: dict[str, list[tuple[float, float]]] = {"generator": [], "domain": []}
