@@ -544,6 +544,10 @@ def test_train_then_check_and_eval_with_the_trained_directory(tmp_path: Path) ->
     assert summary["n_train"] + summary["n_heldout"] == 32
     assert not summary["adapted"] and not (out / "adapter").exists()
     assert (out / "detector.json").is_file()
+    # 16 human references cannot show 1 %: the summary says so and what to do instead.
+    assert summary["calibration_human_texts"] == 16 and summary["threshold_logit"] is None
+    assert summary["lowest_target_fpr"] == 0.0625
+    assert "use this detector with --target-fpr 0.0625 or more" in summary["warning"]
 
     # The trained directory is a detector for every command; 16 human references -> 10 % FPR.
     article = tmp_path / "article.txt"

@@ -317,13 +317,18 @@ def _print_summary(summary: dict[str, Any], output_format: OutputFormat, *, titl
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for key, value in summary.items():
+        if key == "warning":
+            continue
         shown = (
             f"{value:.4g}"
             if isinstance(value, float)
             else (json.dumps(value, default=str) if isinstance(value, dict | list) else str(value))
         )
         table.add_row(key, shown)
-    Console(highlight=False).print(table)
+    console = Console(highlight=False)
+    console.print(table)
+    if summary.get("warning"):
+        console.print(f"[yellow]warning: {summary['warning']}[/]")
 
 
 def register(app: typer.Typer) -> None:

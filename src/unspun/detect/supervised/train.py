@@ -299,7 +299,17 @@ def train_detector(
         "threshold_logit": calibration.threshold(target_fpr)
         if target_fpr * calibration.n >= 1
         else None,
+        "calibration_human_texts": calibration.n,
+        "lowest_target_fpr": round(1 / calibration.n, 6),
     }
+    if summary["threshold_logit"] is None:
+        lowest = math.ceil(1e4 / calibration.n) / 1e4
+        summary["warning"] = (
+            f"{calibration.n} human reference texts cannot show a false-positive rate of "
+            f"{target_fpr:g}: use this detector with --target-fpr {lowest:g} or more, "
+            "or train on more human text"
+            + ("" if not adapt else " (--no-adapt also calibrates on the training humans)")
+        )
     if len(heldout_rows) and len(set(labels[heldout_rows].tolist())) == 2:
         summary.update(_heldout_metrics(final[heldout_rows], labels[heldout_rows]))
     return summary
