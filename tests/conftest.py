@@ -78,9 +78,13 @@ def seed_article_path() -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Traced encoders go to a cache of this test run, never the user's (~/.cache/unspun)."""
+    """Traced encoders and saved calibrations belong to this test run, never the user's
+    (~/.cache/unspun, ~/.local/share/unspun)."""
     import os
 
     folder = tmp_path_factory.mktemp("unspun-cache")
     os.environ["UNSPUN_CACHE"] = str(folder)
+    # Calibrations a user saved with `unspun calibrate` take precedence over shipped ones: keep
+    # the user's out of the tests (a test that needs some sets its own UNSPUN_HOME).
+    os.environ["UNSPUN_HOME"] = str(tmp_path_factory.mktemp("unspun-home"))
     return folder

@@ -130,3 +130,23 @@ def test_measured_rate_comes_with_an_interval_that_widens_with_fewer_texts():
     # Nothing flagged still leaves room above zero: 0 of 100 is not a 0% false-positive rate.
     (none,) = few.measured_rates(10.0)
     assert none.rate == 0.0 and none.interval[0] == 0.0 and none.interval[1] > 0.03
+
+
+def test_a_calibration_the_user_saved_wins_over_the_one_a_detector_ships(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPUN_HOME", str(tmp_path / "home"))
+
+    class Detector:
+        name = "d"
+        settings = {"model": "m"}
+        calibration = make([0.0, 1.0, 2.0], reference="shipped")
+
+    assert find_calibration(Detector()).reference == "shipped"
+    (tmp_path / "home" / "calibrations").mkdir(parents=True)
+    make([5.0, 6.0, 7.0], reference="our newsroom's human text").save(
+        tmp_path / "home" / "calibrations" / "d.json"
+    )
+    assert find_calibration(Detector()).reference == "our newsroom's human text"
+    # One saved for other settings never replaces the shipped one.
+    other = Calibration(detector="d", settings={"model": "other"}, human_scores=[9.0])
+    other.save(tmp_path / "home" / "calibrations" / "d.json")
+    assert find_calibration(Detector()).reference == "shipped"

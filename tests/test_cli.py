@@ -649,3 +649,30 @@ def test_plugin_that_cannot_be_imported_is_one_line(monkeypatch: pytest.MonkeyPa
     err = proc.stderr.decode()
     assert proc.returncode == 9
     assert err.count("\n") == 1 and "no_such_plugin_module" in err and "Traceback" not in err
+
+
+def test_calibrate_replaces_the_shipped_calibration_for_check(tmp_path: Path, monkeypatch) -> None:
+    # The detector ships a calibration ("test reference"); the user's own human text wins.
+    monkeypatch.setenv("UNSPUN_HOME", str(tmp_path / "home"))
+    humans = tmp_path / "newsroom.jsonl"
+    words = "council budget parks approved residents library transport".split()  # noqa: SIM905
+    humans.write_text(
+        "".join(
+            json.dumps({"text": " ".join(words[: 2 + i % 6]) + f" item {i}."}) + "\n"
+            for i in range(40)
+        ),
+        encoding="utf-8",
+    )
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    check = ["check", str(article), "-d", TEST_DETECTOR, "--target-fpr", "0.05", "-f", "json"]
+    before = json.loads(runner.invoke(app, check).stdout)
+    assert before["calibration"]["reference"] == "test reference"
+    calibrated = runner.invoke(
+        app, ["calibrate", str(humans), "-d", TEST_DETECTOR, "--target-fpr", "0.05"]
+    )
+    assert calibrated.exit_code == 0, calibrated.output
+    after = json.loads(runner.invoke(app, check).stdout)
+    assert after["calibration"]["reference"] == "40 human texts from newsroom.jsonl"
+    assert after["calibration"]["human_texts"] == 40
+    assert after["threshold"] != before["threshold"]

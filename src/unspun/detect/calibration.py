@@ -220,13 +220,10 @@ def calibration_home() -> Path:
 def find_calibration(detector: Any) -> Calibration | None:
     """The calibration valid for exactly this detector and settings, or None.
 
-    A detector may carry its own (the shipped supervised model does); otherwise calibrations
-    saved by
-    ``unspun calibrate`` are searched. One made for other models or settings is never borrowed.
+    One the user saved with ``unspun calibrate`` (on their own human text) comes first; then the
+    one a detector carries (the shipped supervised model does). One made for other models or
+    settings is never borrowed.
     """
-    own = getattr(detector, "calibration", None)
-    if own is not None and own.matches(detector.name, detector.settings):
-        return own
     home = calibration_home()
     if home.is_dir():
         for path in sorted(home.glob("*.json")):
@@ -236,4 +233,7 @@ def find_calibration(detector: Any) -> Calibration | None:
                 continue
             if candidate.matches(detector.name, detector.settings):
                 return candidate
+    own = getattr(detector, "calibration", None)
+    if own is not None and own.matches(detector.name, detector.settings):
+        return own
     return None
