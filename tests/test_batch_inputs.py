@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from batch_data import article_records, page_html, write_jsonl, write_warc
 
-from unspun.batch.inputs import iter_inputs, resolve_inputs
+from unspun.batch.inputs import SKIPPED_FILE, iter_inputs, resolve_inputs
 from unspun.batch.warc import WarcStats, iter_warc, write_warc_record
 from unspun.errors import ConfigError, InputNotFound
 
@@ -75,6 +75,11 @@ def test_directory_of_pages_uses_relative_paths_as_ids(tmp_path):
         f"{folder}/{n}" for n in ("a.html", "b/c.txt", "huge.txt")
     ]
     assert [r.kind for r in records] == ["html", "text", "invalid"]
+    # What is not read is counted, so a scan can say so.
+    (folder / "b" / "feed.json").write_text('{"text": "not read from a folder"}')
+    stats = WarcStats()
+    assert len(list(iter_inputs(resolve_inputs([str(folder)]), warc_stats=stats))) == 3
+    assert stats.skipped == {SKIPPED_FILE: 2}
 
 
 @pytest.mark.parametrize("compress", [False, True])

@@ -22,6 +22,7 @@ from unspun.errors import (
 
 DEFAULT_MAX_RECORD_BYTES = 10_000_000
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text"}
+SKIPPED_FILE = "file(s) of another type in a folder (read: .html, .htm, .xhtml, .txt)"
 _CHUNK = 64 * 1024
 
 
@@ -104,6 +105,9 @@ def iter_unit(
     if unit.format == "warc":
         yield from _iter_warc(unit, max_record_bytes, warc_stats)
         return
+    if unit.format == "directory" and warc_stats is not None:
+        for _ in _skipped_files(unit):
+            warc_stats.skip(SKIPPED_FILE)
     assert reader is not None
     position = 0
     try:
@@ -197,6 +201,13 @@ def _iter_parquet(unit: InputUnit, max_bytes: int) -> Iterator[RawRecord]:
                 yield RawRecord(_record_id(unit, number), unit.label, number, "record", text)
     except pa.ArrowException as exc:
         raise MalformedInput(f"corrupt Parquet data after row {number} ({exc})") from None
+
+
+def _skipped_files(unit: InputUnit) -> Iterator[Path]:
+    """Files in a folder input that are not pages the scanner reads (counted, not read)."""
+    return (
+        p for p in unit.path.rglob("*") if p.is_file() and p.suffix.lower() not in PAGE_SUFFIXES
+    )
 
 
 def _iter_directory(unit: InputUnit, max_bytes: int) -> Iterator[RawRecord]:

@@ -43,7 +43,8 @@ class WarcProblem:
 
 @dataclass
 class WarcStats:
-    """What the reader saw besides HTML pages: records skipped because they carry no article."""
+    """What the readers saw besides articles: WARC records and files in a folder input skipped
+    because they carry no article (counted by reason)."""
 
     records: int = 0
     skipped: dict[str, int] = field(default_factory=dict)

@@ -214,7 +214,7 @@ def scan(
     )
     if summary.warc_skipped:
         skipped = ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.warc_skipped.items()))
-        console.print(f"WARC records without an article, skipped: {skipped}.")
+        console.print(f"Skipped, no article to check: {skipped}.")
     if totals.records != summary.records:
         console.print(
             f"[yellow]warning:[/] {summary.records:,} input records but {totals.records:,} rows; "
