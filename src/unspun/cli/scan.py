@@ -16,6 +16,7 @@ from unspun.cli.options import (
     ModelOptions,
     TargetFpr,
     model_options,
+    quiet_model_loading,
     stderr_console,
 )
 
@@ -170,6 +171,7 @@ def scan(
     Each input record becomes one row (bad records become rows with an `error`); a scan killed at
     any point and started again with the same arguments continues where it stopped.
     """
+    quiet_model_loading()
     from unspun.batch.engine import ScanSettings
     from unspun.batch.scan import ScanOptions, run_scan
     from unspun.detect.base import plugin_modules

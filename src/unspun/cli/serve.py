@@ -13,6 +13,7 @@ from unspun.cli.options import (
     busy,
     load_detector,
     model_options,
+    quiet_model_loading,
     stderr_console,
 )
 
@@ -104,6 +105,7 @@ def serve(
     models: ModelOptions,
 ) -> None:
     """Serve the HTTP API (/v1/check, /v1/check/batch, /v1/trace) and the checking page at /."""
+    quiet_model_loading()
     from unspun.api.app import create_app
     from unspun.api.server import build_server
     from unspun.api.settings import ServiceSettings
