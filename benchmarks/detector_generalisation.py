@@ -10,7 +10,8 @@ texts of the same domains. Prints a table and the averages quoted in the README.
 
 With --adapt each fold also trains the low-rank adapters on its training side (the recipe
 `unspun train` ships), which takes minutes per fold; finished folds are kept in --results and
-skipped when the script runs again.
+skipped when the script runs again. Heads also train on edited copies of the training texts
+(typos, dropped articles), as `unspun train` does; --no-augment gives the recipe without them.
 """
 
 from __future__ import annotations
@@ -29,8 +30,14 @@ from unspun.detect.data import read_labelled
 from unspun.detect.evaluate import auroc_interval
 from unspun.detect.supervised.adapter import RANK, TRAIN_LENGTH
 from unspun.detect.supervised.embedding import PoolingEncoder
-from unspun.detect.supervised.head import LinearHead
-from unspun.detect.supervised.train import REGULARISATION, default_layers, featurise, pair_key
+from unspun.detect.supervised.train import (
+    Featurised,
+    add_edited_copies,
+    default_layers,
+    featurise,
+    fit_document_head,
+    pair_key,
+)
 from unspun.models.encoder import DEFAULT_ENCODER
 
 TEST_SHARE = 0.3
@@ -54,7 +61,17 @@ def main() -> int:
     parser.add_argument("--encoder", default=DEFAULT_ENCODER, help="a 6-block encoder")
     parser.add_argument("--features", choices=["both", "embedding", "style"], default="both")
     parser.add_argument("--adapt", action="store_true", help="train adapters in each fold")
-    parser.add_argument("--results", default="benchmarks/out/generalisation-adapted.json")
+    parser.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        help="fit heads without edited copies of the training texts (the recipe before them)",
+    )
+    parser.add_argument(
+        "--results",
+        help="with --adapt: finished folds (default: benchmarks/out/generalisation-adapted"
+        "[-edited].json)",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--train-length", type=int, default=TRAIN_LENGTH, help="with --adapt: tokens per text"
@@ -92,30 +109,43 @@ def main() -> int:
     if args.adapt:
         return adapted_folds(records, labels, generators, domains, test, args)
     cache = Path(args.cache)
+    edited_cache = cache.with_name(cache.stem + "-edited.npz")
+    encoder = None
     if cache.is_file():
         inputs = np.load(cache)["documents"]
     else:
         started = time.perf_counter()
-        from unspun.normalize import normalize
-
         encoder = PoolingEncoder(args.encoder, quantize=True, layers=default_layers(6))
-        texts = [normalize(r.text).text for r in records]
-        inputs = featurise(encoder, texts, passages=False).documents
+        inputs = featurise(encoder, normalised_texts(records), passages=False).documents
         print(f"featurised {len(records)} texts in {time.perf_counter() - started:.0f} s")
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, documents=inputs)
+    features = Featurised(inputs, np.zeros((0, inputs.shape[1])), np.zeros(0, dtype=np.int64))
+    if args.augment and edited_cache.is_file():
+        features.edited = np.load(edited_cache)["edited"]
+    elif args.augment:
+        started = time.perf_counter()
+        encoder = encoder or PoolingEncoder(args.encoder, quantize=True, layers=default_layers(6))
+        add_edited_copies(features, encoder, normalised_texts(records), np.flatnonzero(~test))
+        print(f"featurised edited copies in {time.perf_counter() - started:.0f} s")
+        np.savez(edited_cache, edited=features.edited)
     dim = inputs.shape[1]
     style_dims = 20  # style features + log length at the end of each row
-    if args.features == "embedding":
-        inputs = inputs[:, : dim - style_dims]
-    elif args.features == "style":
-        inputs = inputs[:, dim - style_dims :]
+    columns = {
+        "both": slice(None),
+        "embedding": slice(0, dim - style_dims),
+        "style": slice(dim - style_dims, dim),
+    }[args.features]
+    features.documents = features.documents[:, columns]
+    if features.edited is not None:
+        features.edited = features.edited[:, columns]
+    inputs = features.documents
 
     rows = folds(generators, domains, test)
     print(f"{'held out':<30} {'n test':>7} {'AUROC':>7} {'95% interval':>13} {'TPR@1%FPR':>10}")
     results: dict[str, list[tuple[float, float]]] = {"generator": [], "domain": []}
     for kind, name, train, evaluate in rows:
-        head = LinearHead.fit(inputs[train], labels[train], regularisation=REGULARISATION)
+        head = fit_document_head(features, labels, np.flatnonzero(train))
         scores = head.logits(inputs[evaluate])
         auroc = float(roc_auc_score(labels[evaluate], scores))
         tpr = tpr_at_fpr(scores, labels[evaluate])
@@ -126,6 +156,12 @@ def main() -> int:
         )
     print(json.dumps(summarise(results)))
     return 0
+
+
+def normalised_texts(records) -> list[str]:  # noqa: ANN001
+    from unspun.normalize import normalize
+
+    return [normalize(r.text).text for r in records]
 
 
 def interval_text(scores: np.ndarray, labels: np.ndarray) -> str:
@@ -168,13 +204,12 @@ def adapted_folds(records, labels, generators, domains, test, args) -> int:  # n
     from sklearn.metrics import roc_auc_score
 
     from unspun.detect.supervised.adapter import train_adapter
-    from unspun.detect.supervised.train import featurise
-    from unspun.normalize import normalize
 
     torch.set_num_threads(args.threads)
-    texts = [normalize(r.text).text for r in records]
+    texts = normalised_texts(records)
     layers = default_layers(6)
-    saved = Path(args.results)
+    default = "generalisation-adapted" + ("-edited" if args.augment else "") + ".json"
+    saved = Path(args.results or Path("benchmarks/out") / default)
     done = json.loads(saved.read_text()) if saved.is_file() else {}
     print(
         f"{'held out':<30} {'n test':>7} {'AUROC':>7} {'95% interval':>13} {'TPR@1%FPR':>10} "
@@ -208,11 +243,13 @@ def adapted_folds(records, labels, generators, domains, test, args) -> int:  # n
                     args.encoder, quantize=True, layers=layers, adapter=str(adapter)
                 )
                 rows = np.concatenate([train_rows, eval_rows])
-                inputs = featurise(encoder, [texts[i] for i in rows], passages=False).documents
-            head = LinearHead.fit(
-                inputs[: len(train_rows)], labels[train_rows], regularisation=REGULARISATION
-            )
-            scores = head.logits(inputs[len(train_rows) :])
+                fold_texts = [texts[i] for i in rows]
+                features = featurise(encoder, fold_texts, passages=False)
+                if args.augment:
+                    add_edited_copies(features, encoder, fold_texts, np.arange(len(train_rows)))
+            fold_labels = labels[rows]
+            head = fit_document_head(features, fold_labels, np.arange(len(train_rows)))
+            scores = head.logits(features.documents[len(train_rows) :])
             done[key] = {
                 "n": int(len(eval_rows)),
                 "auroc": float(roc_auc_score(labels[eval_rows], scores)),

@@ -543,6 +543,9 @@ def test_train_then_check_and_eval_with_the_trained_directory(tmp_path: Path) ->
     summary = json.loads(trained.stdout)
     assert summary["n_train"] + summary["n_heldout"] == 32
     assert not summary["adapted"] and not (out / "adapter").exists()
+    assert summary["edited_copies"] is True  # the head also trained on edited copies
+    config = json.loads((out / "detector.json").read_text(encoding="utf-8"))
+    assert config["edited_copies"]["weight"] == 0.25
     assert (out / "detector.json").is_file()
     # 16 human references cannot show 1 %: the summary says so and what to do instead.
     assert summary["calibration_human_texts"] == 16 and summary["threshold_logit"] is None

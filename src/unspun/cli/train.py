@@ -118,6 +118,14 @@ def train(
             show_default=False,
         ),
     ] = None,
+    augment: Annotated[
+        bool,
+        typer.Option(
+            "--augment/--no-augment",
+            help="Also train the head on an edited copy (typos, dropped articles) of each training "
+            "text, so such cheap edits do not hide machine text.",
+        ),
+    ] = True,
     target_fpr: TargetFpr = 0.01,
     ensemble: Annotated[
         str | None,
@@ -159,6 +167,7 @@ def train(
     options: dict[str, Any] = {
         "fine_tune": fine_tune,
         "adapt": adapt,
+        "augment": augment,
         "target_fpr": target_fpr,
         "device": models.device,
     }

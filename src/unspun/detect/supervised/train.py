@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from unspun.article.sentences import passage_windows
 from unspun.detect.calibration import Calibration
 from unspun.detect.data import LabelledText
 from unspun.detect.supervised.adapter import ADAPTER_DIR, train_adapter, weights_file
+from unspun.detect.supervised.augment import EDIT_SEED, EDITED_WEIGHT, edited_copy
 from unspun.detect.supervised.embedding import PoolingEncoder
 from unspun.detect.supervised.head import LinearHead
 from unspun.detect.supervised.model import (
@@ -49,11 +51,16 @@ def default_layers(depth: int) -> tuple[int, ...]:
 
 @dataclass
 class Featurised:
-    """Head inputs for a set of texts: one row per document, one per passage (with its owner)."""
+    """Head inputs for a set of texts: one row per document, one per passage (with its owner).
+
+    ``edited``: optional head inputs of an edited copy of each document (``augment.py``), NaN for
+    documents without one; the document head trains on them next to the originals.
+    """
 
     documents: np.ndarray
     passages: np.ndarray
     passage_owner: np.ndarray
+    edited: np.ndarray | None = None
 
 
 def featurise(
@@ -91,9 +98,7 @@ def fit_heads(
     features: Featurised, labels: np.ndarray, rows: np.ndarray
 ) -> tuple[LinearHead, LinearHead]:
     """Fit the document head on ``rows`` and the passage head on those rows' passages."""
-    document_head = LinearHead.fit(
-        features.documents[rows], labels[rows], regularisation=REGULARISATION
-    )
+    document_head = fit_document_head(features, labels, rows)
     in_rows = np.isin(features.passage_owner, rows)
     if in_rows.sum() >= 10 and len(set(labels[features.passage_owner[in_rows]])) == 2:
         passage_head = LinearHead.fit(
@@ -104,6 +109,36 @@ def fit_heads(
     else:  # too little text for passages: score passages with the document head
         passage_head = document_head
     return document_head, passage_head
+
+
+def fit_document_head(features: Featurised, labels: np.ndarray, rows: np.ndarray) -> LinearHead:
+    """The document head on ``rows``, plus the edited copies of those rows that have one, each
+    weighted EDITED_WEIGHT."""
+    inputs, targets = features.documents[rows], labels[rows]
+    weights = np.ones(len(rows))
+    if features.edited is not None:
+        with_copy = rows[~np.isnan(features.edited[rows, 0])]
+        inputs = np.vstack([inputs, features.edited[with_copy]])
+        targets = np.concatenate([targets, labels[with_copy]])
+        weights = np.concatenate([weights, np.full(len(with_copy), EDITED_WEIGHT)])
+    return LinearHead.fit(inputs, targets, regularisation=REGULARISATION, sample_weight=weights)
+
+
+def add_edited_copies(
+    features: Featurised,
+    encoder: PoolingEncoder,
+    texts: Sequence[str],
+    rows: np.ndarray,
+    *,
+    progress: Progress | None = None,
+) -> None:
+    """Featurise one edited copy (typos, dropped articles) of each text in ``rows``."""
+    rng = random.Random(EDIT_SEED)
+    copies = [edited_copy(texts[i], rng) for i in rows]
+    edited = np.full(features.documents.shape, np.nan)
+    if len(rows):
+        edited[rows] = featurise(encoder, copies, passages=False, progress=progress).documents
+    features.edited = edited
 
 
 def pair_key(record: LabelledText) -> str:
@@ -125,11 +160,7 @@ def out_of_fold_logits(
     group_array = np.asarray(groups)[rows]
     folds = min(FOLDS, len(set(group_array)))
     for train_idx, test_idx in GroupKFold(n_splits=folds).split(rows, labels[rows], group_array):
-        head = LinearHead.fit(
-            features.documents[rows[train_idx]],
-            labels[rows[train_idx]],
-            regularisation=REGULARISATION,
-        )
+        head = fit_document_head(features, labels, rows[train_idx])
         scores[rows[test_idx]] = head.logits(features.documents[rows[test_idx]])
     return scores
 
@@ -153,9 +184,13 @@ def train_detector(
     quantize: bool | None = None,
     max_length: int = 256,
     layers: Sequence[int] | None = None,
+    augment: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Train, calibrate and save a supervised detector in ``out_dir``; return a summary.
+
+    ``augment``: the document head also trains on an edited copy (typos, dropped articles) of each
+    training text (``augment.py``), so cheap word-level edits do not hide machine text.
 
     Pairs (a human text and the machine texts made from it) never straddle a split. About 15 % of
     pairs are held out: the summary's metrics come from them. The calibration's human reference
@@ -233,6 +268,8 @@ def train_detector(
         adapter=str(out_dir / adapter) if adapter else None,
     )
     features = featurise(pooling, texts, progress=progress)
+    if augment:
+        add_edited_copies(features, pooling, texts, train_rows, progress=progress)
     if progress:
         progress("fitting heads", 0, 1)
     document_head, passage_head = fit_heads(features, labels, train_rows)
@@ -267,6 +304,7 @@ def train_detector(
         "layers": list(pooling.layers),
         "sentences_per_passage": SENTENCES_PER_PASSAGE,
         "regularisation": REGULARISATION,
+        "edited_copies": {"seed": EDIT_SEED, "weight": EDITED_WEIGHT} if augment else None,
         "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
         "training_data": _describe(records, train_rows),
         "heldout_pairs": len({groups[i] for i in heldout_rows}),
@@ -296,6 +334,7 @@ def train_detector(
         "n_heldout": int(len(heldout_rows)),
         "fine_tuned": bool(fine_tune),
         "adapted": bool(adapt),
+        "edited_copies": bool(augment),
         "threshold_logit": calibration.threshold(target_fpr)
         if target_fpr * calibration.n >= 1
         else None,
