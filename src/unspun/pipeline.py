@@ -9,7 +9,7 @@ from typing import Any
 
 from unspun.article.model import Article, Signal
 from unspun.detect.base import Detector, Scores, create_detector
-from unspun.detect.calibration import Calibration, decide, find_calibration
+from unspun.detect.calibration import Calibration, MeasuredRate, decide, find_calibration
 from unspun.detect.domain import abstain_reason
 from unspun.normalize import Normalized, normalize
 from unspun.report import (
@@ -170,22 +170,16 @@ def calibration_info(calibration: Calibration, target_fpr: float) -> Calibration
     overall, *domains = calibration.measured_rates(calibration.threshold(target_fpr))
     return CalibrationInfo(
         reference=calibration.reference,
-        human_texts=overall.texts,
-        flagged=overall.flagged,
-        false_positive_rate=round(overall.rate, 6),
-        interval=_rounded(overall.interval),
-        domains=[
-            MeasuredRateInfo(
-                domain=rate.domain,
-                human_texts=rate.texts,
-                flagged=rate.flagged,
-                false_positive_rate=round(rate.rate, 6),
-                interval=_rounded(rate.interval),
-            )
-            for rate in domains
-        ],
+        **_rate_fields(overall),
+        domains=[MeasuredRateInfo(domain=rate.domain, **_rate_fields(rate)) for rate in domains],
     )
 
 
-def _rounded(interval: tuple[float, float]) -> tuple[float, float]:
-    return round(interval[0], 6), round(interval[1], 6)
+def _rate_fields(rate: MeasuredRate) -> dict[str, Any]:
+    low, high = rate.interval
+    return {
+        "human_texts": rate.texts,
+        "flagged": rate.flagged,
+        "false_positive_rate": round(rate.rate, 6),
+        "interval": (round(low, 6), round(high, 6)),
+    }

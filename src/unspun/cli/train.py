@@ -252,7 +252,7 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 def _fmt_interval(interval: list[float] | None) -> str:
-    return "n/a" if interval is None else f"{interval[0]:.3f}-{interval[1]:.3f}"
+    return "—" if interval is None else f"{interval[0]:.3f}-{interval[1]:.3f}"
 
 
 def _print_evaluation(result: dict[str, Any]) -> None:

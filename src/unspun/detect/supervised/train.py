@@ -327,6 +327,8 @@ def train_detector(
         },
     )
     calibration.save(out_dir / "calibration.json")
+    # Rounded up, so the figure itself is a target the calibration can show.
+    lowest = math.ceil(1e6 / calibration.n) / 1e6
     summary = {
         "out": str(out_dir),
         "version": config["version"],
@@ -339,10 +341,9 @@ def train_detector(
         if target_fpr * calibration.n >= 1
         else None,
         "calibration_human_texts": calibration.n,
-        "lowest_target_fpr": round(1 / calibration.n, 6),
+        "lowest_target_fpr": lowest,
     }
     if summary["threshold_logit"] is None:
-        lowest = math.ceil(1e4 / calibration.n) / 1e4
         summary["warning"] = (
             f"{calibration.n} human reference texts cannot show a false-positive rate of "
             f"{target_fpr:g}: use this detector with --target-fpr {lowest:g} or more, "
