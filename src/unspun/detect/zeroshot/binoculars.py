@@ -49,7 +49,7 @@ class Binoculars(LMDetector):
         max_length: int | None = None,
         stride: int | None = None,
         batch_size: int | None = None,
-        padding_side: str = "right",
+        max_tokens: int | None = None,
         **other: Any,
     ) -> None:
         reject_unknown(self.name, other)
@@ -62,7 +62,7 @@ class Binoculars(LMDetector):
             max_length=max_length,
             stride=stride,
             batch_size=batch_size,
-            padding_side=padding_side,
+            max_tokens=max_tokens,
         )
 
     def _reduce(self, table: TokenTable, index: np.ndarray) -> tuple[float, dict[str, float]]:

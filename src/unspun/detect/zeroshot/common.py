@@ -51,7 +51,7 @@ class LMDetector:
         max_length: int | None = None,
         stride: int | None = None,
         batch_size: int | None = None,
-        padding_side: str = "right",
+        max_tokens: int | None = None,
     ) -> None:
         loaded = {
             role: load_causal_lm(mid, device=device, dtype=dtype) for role, mid in models.items()
@@ -69,8 +69,12 @@ class LMDetector:
         self.max_length = int(max_length or min(DEFAULT_MAX_LENGTH, limit or DEFAULT_MAX_LENGTH))
         self.stride = int(stride or max(1, self.max_length // 2))
         check_window(self.max_length, self.stride, limit)
+        # Texts per call to the models; each window still runs alone (see lm.py), so this only
+        # bounds how much token evidence is held at once, never what a text scores.
         self.batch_size = int(batch_size or 8)
-        self.padding_side = padding_side
+        if max_tokens is not None and max_tokens < 1:
+            raise ConfigError(f"max_tokens must be at least 1, got {max_tokens}")
+        self.max_tokens = max_tokens
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -81,24 +85,29 @@ class LMDetector:
             "dtype": self.primary.dtype_name,
             "max_length": self.max_length,
             "stride": self.stride,
+            **({"max_tokens": self.max_tokens} if self.max_tokens else {}),
         }
 
     def tables(self, texts: Sequence[str]) -> list[TokenTable]:
-        return token_tables(
-            texts,
-            self.primary,
-            self.reference,
-            max_length=self.max_length,
-            stride=self.stride,
-            batch_size=self.batch_size,
-            padding_side=self.padding_side,
-            variance=self.needs_variance,
-        )
+        tables: list[TokenTable] = []
+        for begin in range(0, len(texts), self.batch_size):
+            tables.extend(
+                token_tables(
+                    texts[begin : begin + self.batch_size],
+                    self.primary,
+                    self.reference,
+                    max_length=self.max_length,
+                    stride=self.stride,
+                    variance=self.needs_variance,
+                    max_tokens=self.max_tokens,
+                )
+            )
+        return tables
 
     def score(self, texts: Sequence[str], *, passages: bool = True) -> list[Scores]:
         return [
             self.scores_from_table(text, table, passages=passages)
-            for text, table in zip(texts, self.tables(texts), strict=True)
+            for text, table in zip(texts, self.tables(list(texts)), strict=True)
         ]
 
     def scores_from_table(self, text: str, table: TokenTable, *, passages: bool = True) -> Scores:
@@ -106,6 +115,8 @@ class LMDetector:
         document, raw = self._reduce(table, counted) if len(counted) else (float("nan"), {})
         raw = dict(raw)
         raw["tokens"] = float(len(counted))
+        if table.truncated:
+            raw["tokens_not_scored"] = float(table.truncated)
         passage_scores = self._passages(text, table, counted) if passages else []
         # Plain Python numbers first: converting numpy scalars one by one dominates otherwise.
         tokens = [

@@ -11,8 +11,7 @@ import numpy as np
 from unspun.detect.base import register
 from unspun.detect.zeroshot.common import LMDetector, reject_unknown
 from unspun.detect.zeroshot.lm import TokenTable
-
-DEFAULT_SCORING_MODEL = "EleutherAI/gpt-neo-2.7B"
+from unspun.models.packaged import DEFAULT_LM as DEFAULT_SCORING_MODEL
 
 
 @register(
@@ -49,7 +48,7 @@ class FastDetectGPT(LMDetector):
         max_length: int | None = None,
         stride: int | None = None,
         batch_size: int | None = None,
-        padding_side: str = "right",
+        max_tokens: int | None = None,
         **other: Any,
     ) -> None:
         reject_unknown(self.name, other)
@@ -64,7 +63,7 @@ class FastDetectGPT(LMDetector):
             max_length=max_length,
             stride=stride,
             batch_size=batch_size,
-            padding_side=padding_side,
+            max_tokens=max_tokens,
         )
 
     def _reduce(self, table: TokenTable, index: np.ndarray) -> tuple[float, dict[str, float]]:

@@ -1,6 +1,16 @@
 """Per-token statistics from one or two causal LMs: tokenise with offsets, cut long texts into
-overlapping windows, run one forward pass per model per window in padded batches, and stitch
-each token's statistics back from the window where it had the most left context."""
+overlapping windows, run one forward pass per model per window, and stitch each token's statistics
+back from the window where it had the most left context.
+
+Every window runs alone, unpadded: a text's scores are then bit-for-bit the same whatever else is
+in its batch (padding and batched kernels change the last bits of the logits, and in bfloat16 far
+more). On a CPU, batching windows gains little; on a GPU it would, at the price of that guarantee.
+
+The statistics are fused with the output layer where the model allows it (see ``_OutputLayer``):
+the logits of a window are produced a slice of the vocabulary at a time and folded into running
+sums (log-sum-exp, expectations, rank counts), so the full [tokens x vocabulary] matrix (1 MB per
+token for a 262k vocabulary in float32) is never held and each slice is read while in cache.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +22,9 @@ import numpy as np
 from unspun.errors import ConfigError
 from unspun.models.causal import CausalLM
 
-# Statistics are computed on at most this many logits at a time (positions x vocabulary): small
-# enough that the few passes over a chunk run from the CPU cache (measured 2.4x faster on CPU
-# than 32M-element chunks), large enough that per-chunk call overhead stays negligible.
-_CHUNK_ELEMENTS = 1 << 20
+# Vocabulary columns per slice: a [tokens x slice] float32 block of a 256-token window is 4 MB,
+# which stays in cache for the few passes over it (measured fastest among 2k-64k on 2 cores).
+_VOCAB_SLICE = 4096
 
 
 @dataclass
@@ -48,6 +57,7 @@ class TokenTable:
     ``logprob``, ``rank`` (1 = the model's top choice), ``entropy``: from the primary model.
     ``cross_mean``/``cross_var``: with a reference model q, E_q[log p] and Var_q[log p] of the
     primary model's log-probability over the next-token distribution of q.
+    ``truncated``: tokens past the detector's ``max_tokens`` that were not scored.
     """
 
     starts: np.ndarray
@@ -58,6 +68,7 @@ class TokenTable:
     entropy: np.ndarray
     cross_mean: np.ndarray | None = None
     cross_var: np.ndarray | None = None
+    truncated: int = 0
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -135,182 +146,275 @@ def token_tables(
     *,
     max_length: int,
     stride: int,
-    batch_size: int = 8,
-    padding_side: str = "right",
     variance: bool = True,
+    max_tokens: int | None = None,
 ) -> list[TokenTable]:
     """Per-token statistics of every text (see TokenTable).
 
     ``reference`` (optional) is the second model: the sampling model of Fast-DetectGPT, the
     observer of Binoculars. Passing the primary model itself costs no second forward pass.
     ``variance``: also compute ``cross_var`` (only Fast-DetectGPT needs it).
+    ``max_tokens``: score at most this many tokens of a text (its beginning); the rest is counted
+    in ``TokenTable.truncated`` so reports can say so.
     """
     import torch
 
-    if padding_side not in ("left", "right"):
-        raise ConfigError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
-    if batch_size < 1:
-        raise ConfigError(f"batch size must be at least 1, got {batch_size}")
     encoded = encode(primary, texts)
     same_reference = reference is None or reference is primary
-    # Per text: token count and the arrays the windows fill in (index i = target token i).
-    sizes = [len(e.ids) for e in encoded]
-    out: list[dict[str, np.ndarray]] = []
-    for n in sizes:
-        columns = {key: np.zeros(max(n, 1), dtype=np.float64) for key in _COLUMNS}
-        out.append(columns)
-    windows = [w for i, n in enumerate(sizes) for w in plan_windows(i, n, max_length, stride)]
-    # Longest first, so each batch holds windows of similar length and little padding.
-    windows.sort(key=lambda w: (-(w.end - w.start), w.text, w.start))
-    with torch.inference_mode():
-        for begin in range(0, len(windows), batch_size):
-            batch = windows[begin : begin + batch_size]
-            _run_batch(
-                batch,
-                encoded,
-                primary,
-                None if same_reference else reference,
-                same_reference and reference is not None,
-                padding_side,
-                variance,
-                out,
-            )
     tables = []
-    for enc, columns in zip(encoded, out, strict=True):
-        n = len(enc.ids)
-        keep = slice(1, n) if n >= 2 else slice(0, 0)
-        tables.append(
-            TokenTable(
-                starts=enc.offsets[keep, 0],
-                ends=enc.offsets[keep, 1],
-                special=enc.special[keep],
-                logprob=columns["logprob"][keep],
-                rank=columns["rank"][keep].astype(np.int64),
-                entropy=columns["entropy"][keep],
-                cross_mean=columns["cross_mean"][keep] if reference is not None else None,
-                cross_var=columns["cross_var"][keep]
-                if reference is not None and variance
-                else None,
+    with torch.inference_mode():
+        for index, enc in enumerate(encoded):
+            n = len(enc.ids)
+            used = n if max_tokens is None else min(n, max_tokens + 1)
+            columns = {key: np.zeros(max(used, 1), dtype=np.float64) for key in _COLUMNS}
+            for window in plan_windows(index, used, max_length, stride):
+                stats = _run_window(
+                    window,
+                    enc.ids,
+                    primary,
+                    None if same_reference else reference,
+                    self_reference=same_reference and reference is not None,
+                    variance=variance,
+                )
+                for key, values in stats.items():
+                    columns[key][window.first : window.end] = values
+            keep = slice(1, used) if used >= 2 else slice(0, 0)
+            with_reference = reference is not None
+            tables.append(
+                TokenTable(
+                    starts=enc.offsets[keep, 0],
+                    ends=enc.offsets[keep, 1],
+                    special=enc.special[keep],
+                    logprob=columns["logprob"][keep],
+                    rank=columns["rank"][keep].astype(np.int64),
+                    entropy=columns["entropy"][keep],
+                    cross_mean=columns["cross_mean"][keep] if with_reference else None,
+                    cross_var=columns["cross_var"][keep] if with_reference and variance else None,
+                    truncated=n - used,
+                )
             )
-        )
     return tables
 
 
 _COLUMNS = ("logprob", "rank", "entropy", "cross_mean", "cross_var")
 
 
-def _run_batch(
-    batch: list[Window],
-    encoded: list[Encoded],
+def _run_window(
+    window: Window,
+    ids: np.ndarray,
     primary: CausalLM,
     reference: CausalLM | None,
+    *,
     self_reference: bool,
-    padding_side: str,
     variance: bool,
-    out: list[dict[str, np.ndarray]],
-) -> None:
+) -> dict[str, np.ndarray]:
     import torch
 
-    width = max(w.end - w.start for w in batch)
-    ids = torch.full((len(batch), width), primary.pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    spans, targets = [], []
-    for r, window in enumerate(batch):
-        length = window.end - window.start
-        pad = width - length if padding_side == "left" else 0
-        text_ids = encoded[window.text].ids
-        ids[r, pad : pad + length] = torch.from_numpy(text_ids[window.start : window.end])
-        mask[r, pad : pad + length] = 1
-        # Target token t is predicted by the logits at the position of token t - 1.
-        first_col = pad + window.first - 1 - window.start
-        spans.append((r, first_col, first_col + window.end - window.first))
-        targets.append(text_ids[window.first : window.end])
-    # Explicit positions make left padding give the same logits as right padding.
-    positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
-    logits_p = _forward(primary, ids, mask, positions)
-    logits_q = _forward(reference, ids, mask, positions) if reference is not None else None
-    target_t = torch.from_numpy(np.concatenate(targets).astype(np.int64)).to(logits_p.device)
-    stats = _statistics(logits_p, logits_q, spans, target_t, self_reference, variance)
-    # Scatter back to each text's columns.
-    index = 0
-    for window in batch:
-        count = window.end - window.first
-        for key, values in stats.items():
-            out[window.text][key][window.first : window.end] = values[index : index + count]
-        index += count
+    row = torch.from_numpy(ids[window.start : window.end]).unsqueeze(0)
+    # Target token t is predicted at the position of token t - 1.
+    predict = slice(window.first - 1 - window.start, window.end - 1 - window.start)
+    targets = torch.from_numpy(ids[window.first : window.end])
+    p_layer = output_layer(primary)
+    vocab = p_layer.vocab
+    q_layer = output_layer(reference) if reference is not None else None
+    if q_layer is not None:
+        # Families pad their embedding matrices differently; the shared tokenizer's ids are below
+        # both sizes, so compare the distributions over the common range.
+        vocab = min(vocab, q_layer.vocab)
+    target_logit, p_slices = p_layer.slices(row, predict, targets, vocab)
+    q_slices = q_layer.slices(row, predict, targets, vocab)[1] if q_layer is not None else None
+    return _statistics(
+        target_logit, targets, p_slices, q_slices, with_q=self_reference or q_layer is not None,
+        variance=variance,
+    )
 
 
-def _forward(lm: CausalLM, ids, mask, positions):
-    device = lm.device
-    return lm.model(
-        input_ids=ids.to(device),
-        attention_mask=mask.to(device),
-        position_ids=positions.to(device),
-        use_cache=False,
-    ).logits
+class _OutputLayer:
+    """The last step of a causal LM, split so the logits can be made a vocabulary slice at a time.
+
+    ``slices`` gives the targets' logits and an iterator of (column offset, [positions x slice]
+    float32 logits) over the vocabulary. Fused: the base model's last hidden states times a slice
+    of the output embedding (plus its bias and the final soft-capping some families use). Whether
+    that equals the model's own logits is checked once per model on a probe; a model that does
+    something else after its base (a logit scale, a second head) falls back to its own full
+    forward pass, whose logits (one window's) are then sliced.
+    """
+
+    def __init__(self, lm: CausalLM) -> None:
+        self.lm = lm
+        self.fused = False
+        self.head = lm.model.get_output_embeddings()
+        self.base = getattr(lm.model, "base_model", None)
+        self.softcap = getattr(lm.model.config, "final_logit_softcapping", None)
+        weight = getattr(self.head, "weight", None)
+        self.vocab = int(weight.shape[0]) if weight is not None else int(lm.model.config.vocab_size)
+        if weight is not None and self.base is not None and self.base is not lm.model:
+            self.fused = self._agrees_with_the_model()
+
+    def _agrees_with_the_model(self) -> bool:
+        import torch
+
+        probe = torch.arange(1, 7).unsqueeze(0) % self.vocab
+        targets = torch.zeros(probe.shape[1], dtype=torch.long)
+        with torch.inference_mode():
+            try:
+                expected = self._full(probe).float()
+                _, pieces = self._fused(probe, slice(0, probe.shape[1]), targets, self.vocab)
+                fused = torch.cat([x for _, x in pieces], dim=1)
+            except Exception:  # noqa: BLE001 - an architecture that cannot be split this way
+                return False
+        if fused.shape != expected.shape:
+            return False
+        scale = float(expected.abs().max()) or 1.0
+        return bool(torch.allclose(fused, expected, atol=1e-4 * scale, rtol=1e-4))
+
+    def _full(self, ids):  # noqa: ANN001, ANN202
+        return self.lm.model(input_ids=ids.to(self.lm.device), use_cache=False).logits[0]
+
+    def _finish(self, logits, bias):  # noqa: ANN001, ANN202
+        import torch
+
+        if bias is not None:
+            logits = logits + bias
+        logits = logits.float()
+        if self.softcap:
+            logits = torch.tanh(logits / float(self.softcap)) * float(self.softcap)
+        return logits.cpu()
+
+    def _fused(self, ids, positions: slice, targets, vocab: int):  # noqa: ANN001, ANN202
+        base = self.base(input_ids=ids.to(self.lm.device), use_cache=False)
+        hidden = base.last_hidden_state[0, positions]
+        weight, bias = self.head.weight, getattr(self.head, "bias", None)
+        on_device = targets.to(weight.device)
+        target_logit = self._finish(
+            (hidden * weight[on_device]).sum(-1), bias[on_device] if bias is not None else None
+        )
+
+        def pieces():  # noqa: ANN202
+            import torch
+
+            for begin in range(0, vocab, _VOCAB_SLICE):
+                end = min(vocab, begin + _VOCAB_SLICE)
+                piece = torch.nn.functional.linear(hidden, weight[begin:end])
+                yield begin, self._finish(piece, bias[begin:end] if bias is not None else None)
+
+        return target_logit, pieces()
+
+    def slices(self, ids, positions: slice, targets, vocab: int):  # noqa: ANN001, ANN201
+        if self.fused:
+            return self._fused(ids, positions, targets, vocab)
+        logits = self._full(ids)[positions, :vocab].float().cpu()
+        target_logit = logits.gather(-1, targets[:, None]).squeeze(-1)
+        pieces = (
+            (begin, logits[:, begin : begin + _VOCAB_SLICE])
+            for begin in range(0, vocab, _VOCAB_SLICE)
+        )
+        return target_logit, pieces
+
+
+def output_layer(lm: CausalLM) -> _OutputLayer:
+    """The output layer view of a loaded model, built (and probed) once per model."""
+    layer = lm.__dict__.get("_output_layer")
+    if layer is None:
+        layer = _OutputLayer(lm)
+        lm.__dict__["_output_layer"] = layer
+    return layer
+
+
+class _Running:
+    """Sums over the vocabulary of exp(z - m), and of that times y and y^2, kept relative to the
+    running maximum m of the logits z and rescaled when m grows (log-sum-exp a slice at a time)."""
+
+    def __init__(self, n: int, second: bool) -> None:
+        import torch
+
+        self.top = torch.full((n,), float("-inf"), dtype=torch.float64)
+        self.total = torch.zeros(n, dtype=torch.float64)
+        self.first = torch.zeros(n, dtype=torch.float64)
+        self.second = torch.zeros(n, dtype=torch.float64) if second else None
+
+    def add(self, logits, values) -> None:  # noqa: ANN001
+        import torch
+
+        top = torch.maximum(self.top, logits.max(dim=1).values.double())
+        rescale = torch.exp(self.top - top)
+        rescale = torch.where(torch.isfinite(self.top), rescale, torch.zeros_like(rescale))
+        weights = torch.exp(logits - top.float()[:, None])
+        self.total = self.total * rescale + weights.sum(dim=1).double()
+        weighted = weights * values
+        self.first = self.first * rescale + weighted.sum(dim=1).double()
+        if self.second is not None:
+            self.second = self.second * rescale + _dot(weighted, values).double()
+        self.top = top
+
+    def log_total(self):  # noqa: ANN201
+        return self.top + self.total.log()
+
+    def mean(self):  # noqa: ANN201
+        return self.first / self.total
+
+    def variance(self):  # noqa: ANN201
+        mean = self.mean()
+        return (self.second / self.total - mean.square()).clamp(min=0.0)
 
 
 def _statistics(
-    logits_p, logits_q, spans, targets, self_reference: bool, variance: bool
-) -> dict[str, np.ndarray]:
-    """Token statistics at the positions ``spans`` = [(row, first, end)] of the logits, whose
-    next tokens are ``targets`` (concatenated in span order); float32, a chunk at a time.
+    target_logit, targets, p_slices, q_slices, *, with_q: bool, variance: bool
+) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Token statistics from the logits, streamed over vocabulary slices.
 
-    Sums of products over the vocabulary go through batched dot products (no [rows, vocab]
-    product tensor) and the variance is only computed when asked for: these passes over the
-    logits are all the cost a method adds to the forward pass.
+    ``target_logit`` [n]: each position's logit of its next token ``targets`` [n];
+    ``p_slices`` (``q_slices``): (column offset, [n x slice] float32 logits) of the primary
+    (reference) model. Exact formulas, in running form (see ``_Running``)::
+
+        log p(t) = x_t - lse(x)                      rank(t) = 1 + #{v != t : x_v > x_t}
+        H        = lse(x) - E_p[x]                   E_q[log p] = E_q[x] - lse(x)
+        Var_q[log p] = Var_q[x]   (log p and x differ by a constant per position)
+
+    Expectations are taken of y = x - x_t (centred on the target's logit) so that
+    E[y^2] - E[y]^2 keeps its digits with large logits. Logits of -inf (masked tokens) have
+    probability 0 and add nothing. With ``with_q`` and no ``q_slices``, q is p itself (free).
     """
     import torch
 
-    vocab = logits_p.shape[-1]
-    if logits_q is not None and logits_q.shape[-1] != vocab:
-        # Families pad their embedding matrices differently; the shared tokenizer's ids are below
-        # both sizes, so compare the distributions over the common range.
-        vocab = min(vocab, logits_q.shape[-1])
-    chunk = max(1, _CHUNK_ELEMENTS // vocab)
-    parts: dict[str, list] = {key: [] for key in _COLUMNS}
-    # Contiguous slices of one row are views: no copy of the logits.
-    pieces = [
-        (row, begin, min(end, begin + chunk))
-        for row, first, end in spans
-        for begin in range(first, end, chunk)
-    ]
-    done = 0
-    for row, begin, end in pieces:
-        t = targets[done : done + end - begin]
-        done += end - begin
-        p_logits = logits_p[row, begin:end, :vocab].float()
-        lp = torch.log_softmax(p_logits, dim=-1)
-        target_logit = p_logits.gather(-1, t[:, None])
-        # Rank 1 = the most likely token; ties are resolved in the text token's favour.
-        rank = (p_logits > target_logit).sum(dim=-1) + 1
-        del p_logits, target_logit
-        logprob = lp.gather(-1, t[:, None]).squeeze(-1)
-        p = lp.exp()
-        entropy = -_dot(p, lp)
-        if not torch.isfinite(entropy).all():
-            # A -inf log-probability (a masked-out token) has probability 0 and must add 0 to
-            # the sums instead of 0 * -inf = nan. Rare, so only then pay for the extra pass.
-            lp = lp.clamp(min=torch.finfo(lp.dtype).min)
-            entropy = -_dot(p, lp)
-        parts["logprob"].append(logprob)
-        parts["rank"].append(rank)
-        parts["entropy"].append(entropy)
-        if logits_q is None and not self_reference:
-            continue
-        if self_reference:
-            q, mean = p, -entropy
-        else:
-            q = torch.softmax(logits_q[row, begin:end, :vocab].float(), dim=-1)
-            mean = _dot(q, lp)
-        parts["cross_mean"].append(mean)
-        if variance:
-            parts["cross_var"].append(_dot(q * lp, lp) - mean.square())
-    return {
-        key: torch.cat(values).cpu().double().numpy() for key, values in parts.items() if values
+    n = len(targets)
+    p_run = _Running(n, second=variance and with_q and q_slices is None)
+    q_run = _Running(n, second=variance) if q_slices is not None else None
+    own = target_logit.clone()
+    above = torch.zeros(n, dtype=torch.long)
+    centre = target_logit[:, None]
+    for begin, x in p_slices:
+        width = x.shape[1]
+        above += (x > centre).sum(dim=1)
+        inside = ((targets >= begin) & (targets < begin + width)).nonzero().squeeze(1)
+        if len(inside):
+            # Within the target's own slice, compare with the target's logit as this slice
+            # computed it (the provisional one may differ in its last bits), so the target is
+            # never counted above itself and ties inside the slice are resolved in its favour.
+            value = x[inside, targets[inside] - begin]
+            rows = x[inside]
+            above[inside] += (rows > value[:, None]).sum(dim=1) - (rows > centre[inside]).sum(dim=1)
+            own[inside] = value
+        values = torch.nan_to_num(x - centre, nan=0.0, neginf=0.0, posinf=0.0)
+        p_run.add(x, values)
+        if q_run is not None:
+            _, z = next(q_slices)
+            q_run.add(z, values)
+    lse = p_run.log_total()
+    mean_p = target_logit.double() + p_run.mean()
+    stats = {
+        "logprob": own.double() - lse,
+        "rank": (above + 1).double(),
+        "entropy": lse - mean_p,
     }
+    if with_q:
+        run = q_run if q_run is not None else p_run
+        stats["cross_mean"] = target_logit.double() + run.mean() - lse
+        if variance:
+            stats["cross_var"] = run.variance()
+    return {key: value.numpy() for key, value in stats.items()}
 
 
-def _dot(a, b):
+def _dot(a, b):  # noqa: ANN001, ANN202
     """Row-wise dot products of two [rows, vocab] tensors."""
     return (a.unsqueeze(1) @ b.unsqueeze(2)).view(-1)

@@ -16,8 +16,8 @@ import numpy as np
 from unspun.detect.base import register
 from unspun.detect.zeroshot.common import LMDetector, reject_unknown
 from unspun.detect.zeroshot.lm import TokenTable
+from unspun.models.packaged import DEFAULT_LM as DEFAULT_MODEL
 
-DEFAULT_MODEL = "gpt2"
 GLTR_BUCKETS = (10, 100, 1000)
 
 
@@ -33,7 +33,7 @@ class SingleModelDetector(LMDetector):
         max_length: int | None = None,
         stride: int | None = None,
         batch_size: int | None = None,
-        padding_side: str = "right",
+        max_tokens: int | None = None,
         **other: Any,
     ) -> None:
         reject_unknown(self.name, other)
@@ -45,7 +45,7 @@ class SingleModelDetector(LMDetector):
             max_length=max_length,
             stride=stride,
             batch_size=batch_size,
-            padding_side=padding_side,
+            max_tokens=max_tokens,
         )
 
 

@@ -1,0 +1,153 @@
+"""The language-model detector (unspun's default): one causal LM reads the text, the distributions
+of its tokens' statistics become a few numbers (``lmfeatures``), and a small logistic head trained
+by ``unspun train --kind language-model`` weighs them. Only the head and its calibration are shipped;
+the model is the packaged Gemma 3 270M (or whichever LM the head was trained on)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unspun.detect.calibration import CALIBRATION_FILE, Calibration
+from unspun.detect.lmfeatures import FEATURES, token_features
+from unspun.detect.supervised.head import LinearHead, load_heads, save_heads
+from unspun.detect.zeroshot.common import LMDetector
+from unspun.detect.zeroshot.lm import TokenTable
+from unspun.errors import ConfigError
+
+KIND = "language-model"
+DETECTOR_FILE = "detector.json"
+HEAD_FILE = "head.npz"
+# Tokens read per text: the beginning of an article carries the signal, and the cost of the
+# 262k-word output layer grows with every token (2 cores: ~1.3 s for 256 tokens in float32).
+DEFAULT_MAX_TOKENS = 256
+
+
+class LanguageModelDetector(LMDetector):
+    """Load with ``LanguageModelDetector.load(directory)``.
+
+    The document score is the head's logit over the features of the text's first ``max_tokens``
+    tokens (a stated truncation: reports carry ``tokens_not_scored``); a passage's score is the
+    same head over its own tokens. The token evidence shown per word is the LM's, GLTR-style.
+    The compute dtype (bfloat16 on CPUs that have it, else float32) is not part of the settings
+    a calibration is tied to: benchmarks/lm_dtype.py measures that it does not change verdicts.
+    """
+
+    name = KIND
+    needs_variance = True
+
+    def __init__(
+        self,
+        directory: Path,
+        config: dict[str, Any],
+        head: LinearHead,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        batch_size: int | None = None,
+    ) -> None:
+        self.directory = directory
+        self.config = config
+        self.head = head
+        window = int(config.get("max_length", DEFAULT_MAX_TOKENS))
+        super().__init__(
+            {"model": config["model"]},
+            primary="model",
+            device=device,
+            dtype=dtype,
+            max_length=window,
+            stride=max(1, window // 2),
+            batch_size=batch_size,
+            max_tokens=int(config.get("max_tokens", DEFAULT_MAX_TOKENS)),
+        )
+        self.version = str(config.get("version", "unversioned"))
+        path = directory / CALIBRATION_FILE
+        self.calibration = Calibration.load(path) if path.is_file() else None
+
+    @staticmethod
+    def settings_of(config: dict[str, Any]) -> dict[str, Any]:
+        """What a calibration of a detector with this ``detector.json`` is tied to."""
+        return {
+            "model": config["model"],
+            "head": config["head_sha1"],
+            "max_tokens": int(config.get("max_tokens", DEFAULT_MAX_TOKENS)),
+            "max_length": int(config.get("max_length", DEFAULT_MAX_TOKENS)),
+        }
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.settings_of(self.config)
+
+    def feature_settings(self) -> dict[str, Any]:
+        """Everything that changes the features (the dtype too: bfloat16 moves the last digits)."""
+        return {
+            "model": self.primary.name,
+            "dtype": self.primary.dtype_name,
+            "max_tokens": self.max_tokens,
+            "max_length": self.max_length,
+            "stride": self.stride,
+        }
+
+    @property
+    def dtype_name(self) -> str:
+        return self.primary.dtype_name
+
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """The head's input rows of ``texts``, as ``unspun train`` fits them."""
+        return np.stack([self.table_features(t) for t in self.tables(list(texts))])
+
+    def table_features(self, table: TokenTable) -> np.ndarray:
+        return token_features(table, np.flatnonzero(~table.special))
+
+    def _reduce(self, table: TokenTable, index: np.ndarray) -> tuple[float, dict[str, float]]:
+        values = token_features(table, index)
+        if not np.isfinite(values).all():
+            return float("nan"), {}
+        logit = float(self.head.logits(values[None, :])[0])
+        shown = ("mean_logprob", "mean_log_rank", "mean_entropy", "fast_detectgpt")
+        return logit, {name: float(values[FEATURES.index(name)]) for name in shown}
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        save_heads(directory / HEAD_FILE, document=self.head)
+        config = dict(self.config, head_sha1=file_sha1(directory / HEAD_FILE))
+        (directory / DETECTOR_FILE).write_text(
+            json.dumps(config, indent=1) + "\n", encoding="utf-8"
+        )
+        self.config = config
+        if self.calibration is not None:
+            self.calibration.save(directory / CALIBRATION_FILE)
+
+    @classmethod
+    def load(
+        cls,
+        directory: Path,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        batch_size: int | None = None,
+    ) -> LanguageModelDetector:
+        try:
+            config = json.loads((directory / DETECTOR_FILE).read_text(encoding="utf-8"))
+            (head,) = load_heads(directory / HEAD_FILE, "document")
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigError(f"{directory} is not a trained unspun detector: {exc}") from None
+        if config.get("kind") != KIND:
+            raise ConfigError(f"{directory} holds a {config.get('kind')!r} detector, not {KIND}")
+        if config.get("head_sha1") != file_sha1(directory / HEAD_FILE):
+            raise ConfigError(f"{directory}: {HEAD_FILE} does not match {DETECTOR_FILE}")
+        if list(config.get("features", [])) != list(FEATURES):
+            raise ConfigError(
+                f"{directory}: trained on features {config.get('features')}, this unspun "
+                f"computes {list(FEATURES)}; retrain it with this version"
+            )
+        return cls(directory, config, head, device=device, dtype=dtype, batch_size=batch_size)
+
+
+def file_sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()[:16]
