@@ -91,7 +91,7 @@ class Checker:
             machine_probability=_finite_or_none(decision.machine_probability),
             threshold=_finite_or_none(decision.threshold),
             target_fpr=decision.target_fpr,
-            detector=DetectorInfo(name=name, version=self.detector.version),
+            detector=detector_info(self.detector, scores),
             scores={key: value for key, value in raw.items() if math.isfinite(value)},
             article=ArticleInfo(
                 title=article.title,
@@ -163,6 +163,21 @@ def check(article: Article, config: CheckConfig | None = None) -> Report:
     if key not in _CHECKERS:
         _CHECKERS[key] = Checker(config)
     return _CHECKERS[key].check(article)
+
+
+def detector_info(detector: Detector, scores: Scores) -> DetectorInfo:
+    """Name and version, and for language-model detectors the model, dtype and tokens read."""
+    primary = getattr(detector, "primary", None)
+    read = scores.raw.get("tokens")
+    unread = scores.raw.get("tokens_not_scored")
+    return DetectorInfo(
+        name=detector.name,
+        version=detector.version,
+        model=getattr(primary, "name", None),
+        dtype=getattr(primary, "dtype_name", None),
+        tokens_scored=int(read) if read is not None and math.isfinite(read) else None,
+        tokens_not_scored=int(unread) if unread else None,
+    )
 
 
 def calibration_info(calibration: Calibration, target_fpr: float) -> CalibrationInfo:

@@ -92,12 +92,25 @@ def _figures(report: Report) -> Table:
         table.add_row("Threshold", f"none: no calibration (target FPR {report.target_fpr:g})")
     if report.calibration is not None:
         table.add_row("Measured FPR", _measured(report.calibration))
-    table.add_row("Detector", f"{report.detector.name} {report.detector.version}")
+    table.add_row("Detector", _detector(report))
     if report.scores:
         table.add_row(
             "Raw scores", ", ".join(f"{key} {value:.4g}" for key, value in report.scores.items())
         )
     return table
+
+
+def _detector(report: Report) -> str:
+    info = report.detector
+    text = f"{info.name} {info.version}"
+    if info.model:
+        text += f"\nlanguage model {info.model} ({info.dtype or 'default dtype'})"
+    if info.tokens_not_scored:
+        text += (
+            f"\nread the first {info.tokens_scored or 0:,} tokens; the remaining "
+            f"{info.tokens_not_scored:,} were not scored"
+        )
+    return text
 
 
 def _measured(calibration: CalibrationInfo) -> str:

@@ -14,6 +14,13 @@ SCHEMA = "unspun.report/1"
 class DetectorInfo(BaseModel):
     name: str
     version: str
+    # Language-model detectors: the model that read the text and the dtype it computed in
+    # (bfloat16 on CPUs and GPUs that have it, else float32; the verdict does not depend on it).
+    model: str | None = None
+    dtype: str | None = None
+    # Tokens read and tokens left unread (a detector that reads only the beginning says so).
+    tokens_scored: int | None = None
+    tokens_not_scored: int | None = None
 
 
 class ArticleInfo(BaseModel):

@@ -8,6 +8,7 @@ import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,12 @@ from unspun.cli.options import (
 from unspun.errors import ConfigError
 
 DEFAULT_EVAL_BATCH = 16
+
+
+class DetectorKind(StrEnum):
+    encoder = "encoder"
+    language_model = "language-model"
+
 
 DataFiles = Annotated[
     list[Path],
@@ -126,6 +133,23 @@ def train(
             "text, so such cheap edits do not hide machine text.",
         ),
     ] = True,
+    kind: Annotated[
+        DetectorKind,
+        typer.Option(
+            "--kind",
+            help="language-model: a head over a causal LM's token statistics (the default "
+            "detector's kind; --model picks the LM); encoder: a head over a sentence encoder.",
+            case_sensitive=False,
+        ),
+    ] = DetectorKind.encoder,
+    max_tokens: Annotated[
+        int,
+        typer.Option(
+            "--max-tokens",
+            help="language-model: tokens read per text (the beginning of each).",
+            min=16,
+        ),
+    ] = 256,
     target_fpr: TargetFpr = 0.01,
     ensemble: Annotated[
         str | None,
@@ -161,6 +185,22 @@ def train(
                 progress=progress,
             )
         _print_summary(summary, output_format, title=f"Trained ensemble written to {out}")
+        return
+    if kind is DetectorKind.language_model:
+        from unspun.detect.language_model_train import train_language_model
+        from unspun.models.packaged import PACKAGED_LM
+
+        with StageProgress() as progress:
+            summary = train_language_model(
+                records,
+                out,
+                model=models.model or PACKAGED_LM,
+                max_tokens=max_tokens,
+                target_fpr=target_fpr,
+                device=models.device,
+                progress=progress,
+            )
+        _print_summary(summary, output_format, title=f"Trained detector written to {out}")
         return
     from unspun.detect.supervised.train import train_detector
 

@@ -106,6 +106,7 @@ def import_plugins(modules: Sequence[str] | None = None) -> None:
 def _load_builtin_detectors() -> None:
     # Importing the modules runs their @register decorators; kept lazy so `unspun --help` is fast.
     import unspun.detect.ensemble  # noqa: F401
+    import unspun.detect.language_model  # noqa: F401
     import unspun.detect.supervised  # noqa: F401
     import unspun.detect.zeroshot  # noqa: F401
 

@@ -1,18 +1,21 @@
 """The language-model detector (unspun's default): one causal LM reads the text, the distributions
 of its tokens' statistics become a few numbers (``lmfeatures``), and a small logistic head trained
-by ``unspun train --kind language-model`` weighs them. Only the head and its calibration are shipped;
-the model is the packaged Gemma 3 270M (or whichever LM the head was trained on)."""
+by ``unspun train --kind language-model`` weighs them. Only the head and its calibration are
+shipped; the model is the packaged Gemma 3 270M (or whichever LM the head was trained on)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from unspun.detect.base import create_detector, register
 from unspun.detect.calibration import CALIBRATION_FILE, Calibration
 from unspun.detect.lmfeatures import FEATURES, token_features
 from unspun.detect.supervised.head import LinearHead, load_heads, save_heads
@@ -124,14 +127,12 @@ class LanguageModelDetector(LMDetector):
             self.calibration.save(directory / CALIBRATION_FILE)
 
     @classmethod
-    def load(
-        cls,
-        directory: Path,
-        *,
-        device: str | None = None,
-        dtype: str | None = None,
-        batch_size: int | None = None,
-    ) -> LanguageModelDetector:
+    def load(cls, directory: Path, **options: Any) -> LanguageModelDetector:
+        """``options``: device, dtype, batch_size (the model and window are the trained ones)."""
+        unknown = sorted(set(options) - {"device", "dtype", "batch_size"})
+        if unknown:
+            flags = ", ".join("--" + key.replace("_", "-") for key in unknown)
+            raise ConfigError(f"the {KIND} detector does not take {flags}")
         try:
             config = json.loads((directory / DETECTOR_FILE).read_text(encoding="utf-8"))
             (head,) = load_heads(directory / HEAD_FILE, "document")
@@ -146,8 +147,38 @@ class LanguageModelDetector(LMDetector):
                 f"{directory}: trained on features {config.get('features')}, this unspun "
                 f"computes {list(FEATURES)}; retrain it with this version"
             )
-        return cls(directory, config, head, device=device, dtype=dtype, batch_size=batch_size)
+        return cls(directory, config, head, **options)
 
 
 def file_sha1(path: Path) -> str:
     return hashlib.sha1(path.read_bytes()).hexdigest()[:16]
+
+
+DEFAULT_ENV = "UNSPUN_DETECTOR"
+
+
+def shipped_directory() -> Path:
+    """The head trained by this project on ../shared/data/detect, shipped inside the package."""
+    return Path(str(resources.files("unspun") / "data" / KIND))
+
+
+@register(
+    KIND,
+    "Gemma 3 270M token statistics + a trained head, shipped with unspun (offline, CPU)",
+)
+def _shipped(**options: Any) -> LanguageModelDetector:
+    directory = shipped_directory()
+    if not (directory / DETECTOR_FILE).is_file():
+        raise ConfigError(f"the shipped {KIND} detector is missing from this installation")
+    return LanguageModelDetector.load(directory, **options)
+
+
+@register(
+    "default",
+    f"the default: {KIND}, or the detector the {DEFAULT_ENV} environment variable names",
+)
+def _default(**options: Any):  # noqa: ANN202 - whichever detector is configured
+    name = os.environ.get(DEFAULT_ENV, "").strip() or KIND
+    if name == "default":
+        raise ConfigError(f"{DEFAULT_ENV}=default names itself; name a detector")
+    return create_detector(name, **options)

@@ -19,6 +19,10 @@ def load_saved_detector(directory: Path, **options: Any) -> Detector:
         from unspun.detect.supervised.model import SupervisedDetector
 
         return SupervisedDetector.load(directory, **options)
+    if kind == "language-model":
+        from unspun.detect.language_model import LanguageModelDetector
+
+        return LanguageModelDetector.load(directory, **options)
     if kind == "ensemble":
         from unspun.detect.ensemble import EnsembleDetector
 

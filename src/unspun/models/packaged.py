@@ -85,6 +85,13 @@ def gguf_directory(path: str) -> str:
     source = Path(path).expanduser()
     if not source.is_file():
         raise ModelUnavailable(f"GGUF file {path!r} does not exist")
+    try:
+        with source.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise ModelUnavailable(f"cannot read {path}: {exc.strerror or exc}") from None
+    if magic != b"GGUF":
+        raise ModelUnavailable(f"{path} is not a GGUF file (it does not start with 'GGUF')")
     digest = file_sha256(source)
     converted = _cached(digest)
     if converted is not None:

@@ -16,19 +16,20 @@ def shipped_directory() -> Path:
 
 
 @register(
-    "default",
-    "supervised detector shipped with unspun (all-MiniLM-L6-v2 + style features), offline on CPU",
+    "encoder",
+    "encoder-only detector shipped with unspun (all-MiniLM-L6-v2 + style features): ~10x "
+    "faster than the default, for large crawls",
 )
-def _default(**options: Any):
+def _encoder(**options: Any):
     from unspun.detect.supervised.model import SupervisedDetector
 
     directory = shipped_directory()
     if not (directory / "detector.json").is_file():
-        raise ConfigError("the shipped default detector is missing from this installation")
+        raise ConfigError("the shipped encoder detector is missing from this installation")
     return SupervisedDetector.load(directory, **options)
 
 
 register(
     "supervised",
-    "same as 'default'; pass a directory written by 'unspun train' instead to use your own",
-)(_default)
+    "same as 'encoder'; pass a directory written by 'unspun train' instead to use your own",
+)(_encoder)
