@@ -61,6 +61,8 @@ class LanguageModelDetector(LMDetector):
         super().__init__(
             {"model": config["model"]},
             primary="model",
+            # The model samples for itself (Fast-DetectGPT's variance feature): no second pass.
+            reference="model",
             device=device,
             dtype=dtype,
             max_length=window,

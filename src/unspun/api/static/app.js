@@ -170,9 +170,15 @@
         ? "; flagged at " + percent(report.threshold) + " and above" : "") + ")."
       + measured(report.calibration);
     $("reason").textContent = report.reason ? "Why: " + report.reason : "";
-    $("detector-line").textContent = "Detector: " + report.detector.name + " "
-      + report.detector.version + " · " + (report.article.body.split(/\s+/).filter(Boolean).length)
-      + " words";
+    const info = report.detector;
+    $("detector-line").textContent = "Detector: " + info.name + " "
+      + info.version + " · " + (report.article.body.split(/\s+/).filter(Boolean).length)
+      + " words"
+      + (info.model ? " · language model " + info.model + " (" + (info.dtype || "default") + ")" : "")
+      + (info.tokens_not_scored
+        ? " · read the first " + info.tokens_scored + " tokens, " + info.tokens_not_scored
+          + " not scored"
+        : "");
 
     renderSignals(report.signals || []);
     const tokensRadio = $("tokens-radio");
