@@ -128,7 +128,7 @@ def measure(scores: np.ndarray, labels: np.ndarray) -> dict:
 
 def candidates() -> dict[str, object]:
     found: dict[str, object] = {
-        name: FEATURES.index(name) for name in FEATURES if name != "log_tokens"
+        name: FEATURES.index(name) for name in FEATURES
     }
     found["head: all features"] = list(range(len(FEATURES)))
     found["head: compact"] = [FEATURES.index(n) for n in COMPACT]

@@ -150,6 +150,15 @@ def train(
             min=16,
         ),
     ] = 256,
+    features: Annotated[
+        str | None,
+        typer.Option(
+            "--features",
+            metavar="A,B",
+            help="language-model: the token statistics the head weighs (default: all; the "
+            "shipped default uses mean_logprob, see the docs).",
+        ),
+    ] = None,
     target_fpr: TargetFpr = 0.01,
     ensemble: Annotated[
         str | None,
@@ -197,6 +206,9 @@ def train(
                 model=models.model or PACKAGED_LM,
                 max_tokens=max_tokens,
                 target_fpr=target_fpr,
+                head_features=[f.strip() for f in features.split(",") if f.strip()]
+                if features
+                else None,
                 device=models.device,
                 progress=progress,
             )

@@ -109,11 +109,17 @@ class LanguageModelDetector(LMDetector):
     def table_features(self, table: TokenTable) -> np.ndarray:
         return token_features(table, np.flatnonzero(~table.special))
 
+    @property
+    def head_columns(self) -> list[int]:
+        """Which FEATURES the head reads (detector.json ``head_features``; default: all)."""
+        names = self.config.get("head_features") or list(FEATURES)
+        return [FEATURES.index(name) for name in names]
+
     def _reduce(self, table: TokenTable, index: np.ndarray) -> tuple[float, dict[str, float]]:
         values = token_features(table, index)
         if not np.isfinite(values).all():
             return float("nan"), {}
-        logit = float(self.head.logits(values[None, :])[0])
+        logit = float(self.head.logits(values[None, self.head_columns])[0])
         shown = ("mean_logprob", "mean_log_rank", "mean_entropy", "fast_detectgpt")
         return logit, {name: float(values[FEATURES.index(name)]) for name in shown}
 
@@ -144,7 +150,8 @@ class LanguageModelDetector(LMDetector):
             raise ConfigError(f"{directory} holds a {config.get('kind')!r} detector, not {KIND}")
         if config.get("head_sha1") != file_sha1(directory / HEAD_FILE):
             raise ConfigError(f"{directory}: {HEAD_FILE} does not match {DETECTOR_FILE}")
-        if list(config.get("features", [])) != list(FEATURES):
+        unknown = set(config.get("head_features") or ()) - set(FEATURES)
+        if list(config.get("features", [])) != list(FEATURES) or unknown:
             raise ConfigError(
                 f"{directory}: trained on features {config.get('features')}, this unspun "
                 f"computes {list(FEATURES)}; retrain it with this version"

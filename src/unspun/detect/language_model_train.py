@@ -115,6 +115,7 @@ def train_language_model(
     target_fpr: float = 0.01,
     device: str | None = None,
     regularisation: float = REGULARISATION,
+    head_features: Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Fit, calibrate and save a language-model detector in ``out_dir``; return a summary.
@@ -123,6 +124,14 @@ def train_language_model(
     each human text is scored by a head trained on the other folds, never on its own pair
     (pairs never straddle folds), so the reference is as large as the human training data.
     """
+    head_features = list(head_features or FEATURES)
+    unknown = sorted(set(head_features) - set(FEATURES))
+    if unknown or not head_features:
+        raise ConfigError(
+            f"unknown feature(s) {', '.join(unknown) or '(none given)'}: choose from "
+            f"{', '.join(FEATURES)}"
+        )
+    columns = [FEATURES.index(name) for name in head_features]
     labels = np.asarray([r.is_machine for r in records])
     if len(set(labels.tolist())) < 2:
         raise ConfigError("training needs both 'human' and 'machine' examples")
@@ -136,11 +145,11 @@ def train_language_model(
         "max_tokens": max_tokens,
         "max_length": max_tokens,
         "features": list(FEATURES),
+        "head_features": head_features,
         "regularisation": regularisation,
     }
-    placeholder = LinearHead(
-        np.zeros(len(FEATURES)), np.ones(len(FEATURES)), np.zeros(len(FEATURES)), 0.0
-    )
+    width = len(columns)
+    placeholder = LinearHead(np.zeros(width), np.ones(width), np.zeros(width), 0.0)
     detector = LanguageModelDetector(
         out_dir, {**config, "head_sha1": ""}, placeholder, device=device
     )
@@ -152,8 +161,8 @@ def train_language_model(
         records = [r for r, keep in zip(records, usable, strict=True) if keep]
     if progress:
         progress("fitting the head", 0, 1)
-    oof = out_of_fold_logits(features, labels, groups, regularisation)
-    head = LinearHead.fit(features, labels, regularisation=regularisation)
+    oof = out_of_fold_logits(features[:, columns], labels, groups, regularisation)
+    head = LinearHead.fit(features[:, columns], labels, regularisation=regularisation)
     if progress:
         progress("fitting the head", 1, 1)
     detector.head = head
@@ -161,7 +170,9 @@ def train_language_model(
         config,
         trained=datetime.now(UTC).strftime("%Y-%m-%d"),
         training_data=_describe(records),
-        coefficients=dict(zip(FEATURES, (round(float(c), 4) for c in head.coef), strict=True)),
+        coefficients=dict(
+            zip(head_features, (round(float(c), 4) for c in head.coef), strict=True)
+        ),
     )
     detector.calibration = None
     detector.save(out_dir)

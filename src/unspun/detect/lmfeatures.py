@@ -25,8 +25,10 @@ FEATURES = (
     "std_excess",
     "fast_detectgpt",  # the analytic discrepancy with the model sampling for itself
     "lrr",  # DetectLLM's log-likelihood / log-rank ratio
-    "log_tokens",
 )
+# No length feature: in the shared data the machine texts' lengths differ from the human ones
+# (current-news' machine texts are all shorter than their human pairs: AUROC 1.00 by token count
+# alone), which a head would learn and which says nothing about other sources.
 
 
 def token_features(table: TokenTable, index: np.ndarray) -> np.ndarray:
@@ -54,6 +56,5 @@ def token_features(table: TokenTable, index: np.ndarray) -> np.ndarray:
         excess.std(),
         excess.sum() / math.sqrt(variance) if variance > 0 else 0.0,
         -logprob.mean() / max(mean_log_rank, 1e-12 / len(index)),
-        math.log(len(index)),
     )
     return np.asarray(values, dtype=np.float64)
