@@ -88,3 +88,13 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # the user's out of the tests (a test that needs some sets its own UNSPUN_HOME).
     os.environ["UNSPUN_HOME"] = str(tmp_path_factory.mktemp("unspun-home"))
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_default_detector() -> None:
+    """Tests of the front ends (CLI, API, scans, web page) run the fast encoder detector as the
+    default; the language-model default itself is tested in test_default_detector.py (it reads
+    each article with Gemma 3 270M, ~1-2 s a text on 2 cores, after a minute of conversion)."""
+    import os
+
+    os.environ["UNSPUN_DETECTOR"] = "encoder"
