@@ -40,6 +40,12 @@ VERDICT_WORDS = {
     "human": "No sign of machine writing",
     "uncertain": "Uncertain",
 }
+ASSESSMENT_WORDS = {
+    "likely_spun": "Likely spun",
+    "possibly_spun": "Possibly spun",
+    "no_sign": "No sign of spinning",
+    "uncertain": "Uncertain",
+}
 FALLBACK_ARTICLE = (
     "Harbour reopens after storm\n\n"
     + "The harbour reopened on Wednesday after a storm closed it for a day. " * 4
@@ -148,8 +154,16 @@ def test_page_checks_an_article_with_the_keyboard_alone(browser, plain_detector,
         )
         paste_and_check_with_keyboard(page, text)
 
+        assessment = expected["assessment"]
+        assert page.inner_text("#assessment-heading") == ASSESSMENT_WORDS[assessment["label"]]
+        assert page.inner_text("#assessment-summary") == assessment["summary"]
+        assert page.locator("#assessment-evidence li").count() == len(assessment["evidence"])
+        # The assessment leads; the machine-writing verdict follows right under it.
+        above = page.locator("#assessment-card").bounding_box()
+        assert above["y"] < page.locator("#verdict-card").bounding_box()["y"]
         assert page.inner_text("#verdict-heading") == VERDICT_WORDS[expected["verdict"]]
         assert "Machine probability" in page.inner_text("#probability")
+        assert "human reference texts" in page.inner_text("#probability")
         assert "1 in 100" in page.inner_text("#fpr") and "1.0%" in page.inner_text("#fpr")
         measured = expected["calibration"]
         assert (
@@ -162,6 +176,15 @@ def test_page_checks_an_article_with_the_keyboard_alone(browser, plain_detector,
         assert scores == pytest.approx([p["score"] for p in expected["passages"]])
         colours = passages.evaluate_all("ns => ns.map(n => getComputedStyle(n).backgroundColor)")
         assert all(c.startswith("rgb(") for c in colours)
+        # Passages on the verdict's own scale: machine-like only at or above the threshold.
+        classes = passages.evaluate_all("ns => ns.map(n => n.className)")
+        for passage, names in zip(expected["passages"], classes, strict=True):
+            if passage["score"] >= expected["threshold"]:
+                assert "passage-high" in names
+            elif passage["score"] >= expected["grey_threshold"]:
+                assert "passage-grey" in names
+            else:
+                assert "passage-below" in names
         if expected["signals"]:
             assert not page.locator("#signals-section").is_hidden()
             assert page.locator("#signals li").count() == len(expected["signals"])

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from unspun.article.model import Article, Signal
+from unspun.assessment import assess
 from unspun.detect.base import Detector, Scores, create_detector
-from unspun.detect.calibration import Calibration, MeasuredRate, decide, find_calibration
+from unspun.detect.calibration import (
+    GREY_FACTOR,
+    Calibration,
+    MeasuredRate,
+    decide,
+    find_calibration,
+)
 from unspun.detect.domain import abstain_reason
 from unspun.normalize import Normalized, normalize
+from unspun.provenance.summary import claims_summary
 from unspun.report import (
     ArticleInfo,
     CalibrationInfo,
@@ -65,23 +74,33 @@ class Checker:
         """Check articles in one batch through the detector (the fast path for scans and APIs)."""
         normalized = [normalize(article.body) for article in articles]
         scores = self.detector.score([n.text for n in normalized])
-        reports = [
-            self._report(article, norm, score)
-            for article, norm, score in zip(articles, normalized, scores, strict=True)
-        ]
-        if self.provenance is not None:
-            for article, report in zip(articles, reports, strict=True):
+        reports = []
+        abstained = []
+        for article, norm, score in zip(articles, normalized, scores, strict=True):
+            abstain = abstain_reason(norm.text, min_words=self.config.min_words)
+            reports.append(self._report(article, norm, score, abstain))
+            # decide() gives "uncertain" without a judgement in exactly these cases; otherwise
+            # "uncertain" is the grey zone, which the assessment weighs.
+            abstained.append(
+                abstain is not None or self.calibration is None or not math.isfinite(score.document)
+            )
+        for article, report, no_judgement in zip(articles, reports, abstained, strict=True):
+            if self.provenance is not None:
                 self.provenance.annotate(article, report, top=self.config.top_sources)
+                report.claims_summary = claims_summary(report.claims, report.sources)
+            report.assessment = assess(report, detector_abstained=no_judgement)
         return reports
 
-    def _report(self, article: Article, norm: Normalized, scores: Scores) -> Report:
+    def _report(
+        self, article: Article, norm: Normalized, scores: Scores, abstain: str | None
+    ) -> Report:
         name = self.detector.name
         decision = decide(
             scores.document,
             self.calibration,
             self.config.target_fpr,
             probability=scores.probability,
-            abstain=abstain_reason(norm.text, min_words=self.config.min_words),
+            abstain=abstain,
         )
         raw = {name: scores.document}
         raw.update({f"{name}.{key}": value for key, value in scores.raw.items()})
@@ -90,6 +109,8 @@ class Checker:
             reason=decision.reason,
             machine_probability=_finite_or_none(decision.machine_probability),
             threshold=_finite_or_none(decision.threshold),
+            grey_threshold=self._grey_threshold(),
+            human_share_below=self._human_share_below(scores.document),
             target_fpr=decision.target_fpr,
             detector=detector_info(self.detector, scores),
             scores={key: value for key, value in raw.items() if math.isfinite(value)},
@@ -107,6 +128,20 @@ class Checker:
             tokens=self._tokens(article.body, norm, scores) if self.config.tokens else None,
             calibration=self.calibration_info,
         )
+
+    def _grey_threshold(self) -> float | None:
+        """Where the grey zone starts, on the probability scale (the same rule as decide())."""
+        if self.calibration is None:
+            return None
+        grey_fpr = min(0.5, self.config.target_fpr * GREY_FACTOR)
+        return self.calibration.probability(self.calibration.threshold(grey_fpr))
+
+    def _human_share_below(self, raw: float) -> float | None:
+        # Counted on the human reference scores themselves: a Platt-scaled probability is not a
+        # share of people's texts, and readers take it for one.
+        if self.calibration is None or not math.isfinite(raw):
+            return None
+        return bisect.bisect_left(self.calibration.human_scores, raw) / self.calibration.n
 
     def _passages(self, body: str, norm: Normalized, scores: Scores) -> list[PassageInfo]:
         passages = []

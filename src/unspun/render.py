@@ -1,5 +1,6 @@
-"""Terminal rendering of a Report with Rich: verdict, probability, threshold, highlighted passages,
-template signals, token evidence, sources and claims; plain text when the output is not a TTY."""
+"""Terminal rendering of a Report with Rich: the assessment, then the verdict, probability,
+threshold, highlighted passages, template signals, token evidence, sources and claims; plain text
+when the output is not a TTY."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from unspun.assessment import LABEL_WORDS
 from unspun.detect.calibration import one_in
+from unspun.human_scale import score_in_words
 from unspun.report import (
+    Assessment,
     CalibrationInfo,
     ClaimInfo,
     Report,
@@ -25,6 +29,13 @@ VERDICT_WORDS = {
     "human": ("NO SIGN OF MACHINE WRITING", "bold white on green"),
     "uncertain": ("UNCERTAIN", "bold black on yellow"),
 }
+ASSESSMENT_STYLES = {
+    "likely_spun": "bold white on red",
+    "possibly_spun": "bold black on dark_orange",
+    "no_sign": "bold white on green",
+    "uncertain": "bold black on yellow",
+}
+STRENGTH_STYLES = {"strong": "bold red", "moderate": "dark_orange", "weak": "dim"}
 HOT, WARM = "bold red", "yellow"
 TOP_PASSAGES = 3
 # GLTR's buckets: how often the author picked a word the language model ranked this highly.
@@ -41,6 +52,9 @@ QUOTE_CHARS = 70
 def render_report(report: Report, console: Console | None = None, *, body: bool = True) -> None:
     """Print ``report`` for a person. ``body=False`` leaves out the article text."""
     console = console or Console()
+    if report.assessment is not None:
+        console.print(_assessment(report.assessment))
+        console.print()
     console.print(_verdict(report))
     console.print(_figures(report))
     console.print(_metadata(report))
@@ -63,9 +77,31 @@ def render_report(report: Report, console: Console | None = None, *, body: bool 
         console.print(_claims(report.claims))
 
 
+def _assessment(assessment: Assessment) -> Group:
+    line = Text()
+    line.append(
+        f" {LABEL_WORDS[assessment.label].upper()} ", style=ASSESSMENT_STYLES[assessment.label]
+    )
+    line.append("  ")
+    line.append(assessment.summary)
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for evidence in assessment.evidence:
+        entry = Text()
+        if evidence.points_to == "spun":
+            entry.append(f"[{evidence.strength}]", style=STRENGTH_STYLES[evidence.strength])
+        else:
+            entry.append("[against]", style="green")
+        entry.append(f" {evidence.kind}: ", style="bold")
+        entry.append(evidence.message)
+        table.add_row(" •", entry)
+    return Group(line, table)
+
+
 def _verdict(report: Report) -> Text:
     words, style = VERDICT_WORDS[report.verdict]
-    line = Text()
+    line = Text("Detector verdict ", style="bold")
     line.append(f" {words} ", style=style)
     if report.reason:
         line.append("  ")
@@ -78,10 +114,11 @@ def _figures(report: Report) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     probability = report.machine_probability
-    table.add_row(
-        "Machine probability",
-        _probability(probability) if probability is not None else "n/a (detector not calibrated)",
+    shown = (
+        _probability(probability) if probability is not None else "n/a (detector not calibrated)"
     )
+    meaning = score_in_words(report)
+    table.add_row("Machine probability", shown + (f"\n{meaning}" if meaning else ""))
     if report.threshold is not None:
         table.add_row(
             "Threshold",
@@ -92,6 +129,8 @@ def _figures(report: Report) -> Table:
         table.add_row("Threshold", f"none: no calibration (target FPR {report.target_fpr:g})")
     if report.calibration is not None:
         table.add_row("Measured FPR", _measured(report.calibration))
+    if report.claims_summary is not None:
+        table.add_row("Claims", report.claims_summary)
     table.add_row("Detector", _detector(report))
     if report.scores:
         table.add_row(
@@ -148,17 +187,19 @@ def _metadata(report: Report) -> Table:
 
 
 def passage_styles(report: Report) -> dict[int, str]:
-    """Index into ``report.passages`` -> highlight style. Red: scores at or above the document
-    threshold (the same probability scale when calibrated); yellow: the top few of the rest."""
+    """Index into ``report.passages`` -> highlight style, on the verdict's own scale: red at or
+    above the document threshold, yellow in the grey zone. Without a grey zone (no calibration)
+    yellow marks the top few, so the body still shows where the score comes from."""
     passages = report.passages
     styles: dict[int, str] = {}
     if len(passages) == 0:
         return styles
-    if report.threshold is not None:
-        for index, passage in enumerate(passages):
-            if passage.score >= report.threshold:
-                styles[index] = HOT
-    if len(passages) > 1:
+    for index, passage in enumerate(passages):
+        if report.threshold is not None and passage.score >= report.threshold:
+            styles[index] = HOT
+        elif report.grey_threshold is not None and passage.score >= report.grey_threshold:
+            styles[index] = WARM
+    if report.grey_threshold is None and len(passages) > 1:
         ranked = sorted(range(len(passages)), key=lambda i: passages[i].score, reverse=True)
         for index in ranked[:TOP_PASSAGES]:
             styles.setdefault(index, WARM)
@@ -171,7 +212,10 @@ def _legend(report: Report) -> Text:
         legend.append("red", style=HOT)
         legend.append(": passage at or above the threshold; ")
     legend.append("yellow", style=WARM)
-    legend.append(f": the most machine-like of the rest (top {TOP_PASSAGES}); [score]")
+    if report.grey_threshold is not None:
+        legend.append(": passage in the grey zone; unmarked: below it; [score]")
+    else:
+        legend.append(f": the most machine-like of the rest (top {TOP_PASSAGES}); [score]")
     legend.stylize("dim")
     return legend
 

@@ -102,6 +102,27 @@ class CalibrationInfo(BaseModel):
     domains: list[MeasuredRateInfo] = []
 
 
+class Evidence(BaseModel):
+    """One piece of evidence the assessment weighed (not a claim's quoted source sentence, which
+    is ``EvidenceInfo``)."""
+
+    kind: Literal["detector", "signal", "source", "claims"]
+    message: str = Field(description="what was found, in plain English")
+    strength: Literal["strong", "moderate", "weak"]
+    points_to: Literal["spun", "not_spun"] = Field(
+        "spun",
+        description="'not_spun' marks counter-evidence, listed for the reader but never counted",
+    )
+
+
+class Assessment(BaseModel):
+    """One answer a person can act on, weighing the verdict, the signals and the claims."""
+
+    label: Literal["likely_spun", "possibly_spun", "no_sign", "uncertain"]
+    summary: str = Field(description="the label in a sentence, naming the evidence behind it")
+    evidence: list[Evidence] = []
+
+
 class Report(BaseModel):
     schema_: Literal["unspun.report/1"] = Field(SCHEMA, alias="schema")
     verdict: Literal["machine", "human", "uncertain"]
@@ -118,10 +139,26 @@ class Report(BaseModel):
     sources: list[SourceInfo] | None = None
     claims: list[ClaimInfo] | None = None
     calibration: CalibrationInfo | None = None
+    # Added to unspun.report/1 later (additive): reports of older versions lack them.
+    assessment: Assessment | None = None
+    grey_threshold: float | None = Field(
+        None,
+        description="probability from which a score is in the grey zone (verdict 'uncertain'), "
+        "on the same scale as machine_probability, threshold and passage scores",
+    )
+    human_share_below: float | None = Field(
+        None,
+        description="share of the human reference texts that score lower than this article "
+        "(0..1): what the machine probability means against people's writing",
+    )
+    claims_summary: str | None = Field(
+        None,
+        description="the claims at a glance: 'N contradicted, M unsupported, K supported by …'",
+    )
 
     model_config = {"populate_by_name": True}
 
-    @field_serializer("machine_probability", "threshold")
+    @field_serializer("machine_probability", "threshold", "grey_threshold", "human_share_below")
     def _finite_or_null(self, value: float | None) -> float | None:
         # NaN is not JSON; an uncalibrated detector has no probability or threshold.
         return None if value is None or math.isnan(value) else round(value, 6)

@@ -37,6 +37,7 @@ ROW_SCHEMA = pa.schema(
         ("content_hash", pa.string()),
         ("duplicate_of", pa.string()),
         ("error", pa.string()),
+        ("assessment", pa.string()),
     ]
 )
 # Filled into a duplicate's row from the row of the article's first occurrence.
@@ -49,6 +50,7 @@ RESULT_COLUMNS = (
     "top_source_score",
     "detector",
     "error",
+    "assessment",
 )
 
 Claim = Callable[[list[tuple[str, str]]], list[str | None]]
@@ -159,6 +161,7 @@ def _fill_report(row: dict[str, Any], report) -> None:
         row["top_source"] = report.sources[0].id
         row["top_source_score"] = report.sources[0].score
     row["detector"] = report.detector.name
+    row["assessment"] = report.assessment.label if report.assessment is not None else None
 
 
 def _error(exc: BaseException) -> str:

@@ -18,6 +18,12 @@
     human: "No sign of machine writing",
     uncertain: "Uncertain",
   };
+  const ASSESSMENT_WORDS = {
+    likely_spun: "Likely spun",
+    possibly_spun: "Possibly spun",
+    no_sign: "No sign of spinning",
+    uncertain: "Uncertain",
+  };
 
   // GLTR's buckets: where the actual token sat in the model's ranking (1 = its top guess).
   const RANK_BUCKETS = [
@@ -29,6 +35,35 @@
 
   function percent(value, digits) {
     return (value * 100).toFixed(digits === undefined ? 0 : digits) + "%";
+  }
+
+  // 96% / 99.4% / 99.97%: decimals near the top, so a share below one never reads as 100%;
+  // ``minDigits`` 1 where two figures are compared (a passage against a threshold).
+  function share(value, minDigits) {
+    if (value >= 1) return "100%";
+    let digits = Math.max(minDigits || 0, value < 0.99 ? 0 : 1);
+    while (digits < 4 && Number((value * 100).toFixed(digits)) >= 100) digits += 1;
+    return (value * 100).toFixed(digits) + "%";
+  }
+
+  function known(value) {
+    return value !== null && value !== undefined;
+  }
+
+  // What the probability means against people's writing (the terminal report says the same).
+  function scoreInWords(report) {
+    const calibration = report.calibration;
+    if (!known(report.human_share_below) || !calibration) return "";
+    let text = "it scores higher than " + (report.human_share_below >= 1
+      ? "all " + calibration.human_texts + " human reference texts"
+      : share(report.human_share_below) + " of the " + calibration.human_texts
+        + " human reference texts");
+    if (known(report.threshold)) {
+      const flagged = calibration.false_positive_rate;
+      text += "; it would be flagged only above "
+        + (flagged <= 0 ? "all" : share(1 - flagged)) + " of them";
+    }
+    return text;
   }
 
   // What the threshold rests on: how many human reference texts reach it, with the 95% interval.
@@ -44,12 +79,18 @@
     return rate > 0 ? "1 in " + Math.max(1, Math.round(1 / rate)).toLocaleString("en") : "none";
   }
 
-  // Score 0..1 -> a light background from green (human-like) through yellow to red (machine-like),
-  // light enough that black text keeps a contrast ratio above 7:1.
-  function scoreColour(score) {
-    const s = Math.min(1, Math.max(0, Number(score) || 0));
-    return "hsl(" + Math.round(120 - 120 * s) + ", 75%, " + Math.round(88 - 6 * s) + "%)";
+  // A passage on the verdict's own scale, so the body never looks surer than the verdict:
+  // machine-like only at or above the document threshold, grey zone below it, otherwise neutral.
+  function passageLevel(report, score) {
+    if (known(report.threshold) && score >= report.threshold) return "high";
+    if (known(report.grey_threshold) && score >= report.grey_threshold) return "grey";
+    return "below";
   }
+  const PASSAGE_WORDS = {
+    high: "at or above the threshold",
+    grey: "in the grey zone, below the threshold",
+    below: "below the grey zone",
+  };
 
   function setStatus(message, isError) {
     status.textContent = message;
@@ -144,7 +185,7 @@
       lastReport = body;
       render(body);
       setStatus("Done.");
-      $("verdict-heading").focus();
+      $(lastReport.assessment ? "assessment-heading" : "verdict-heading").focus();
     } catch (error) {
       setStatus("Could not reach the server: " + error.message, true);
     } finally {
@@ -153,21 +194,51 @@
     }
   }
 
+  function renderAssessment(report) {
+    const assessment = report.assessment;
+    const card = $("assessment-card");
+    card.hidden = !assessment;
+    if (!assessment) return;
+    card.className = "assessment-card assessment-" + assessment.label;
+    $("assessment-heading").textContent = ASSESSMENT_WORDS[assessment.label] || assessment.label;
+    $("assessment-summary").textContent = assessment.summary;
+    const list = $("assessment-evidence");
+    list.replaceChildren();
+    for (const evidence of assessment.evidence) {
+      const against = evidence.points_to === "not_spun";
+      const item = el("li");
+      item.append(
+        el("span", against ? "against" : evidence.strength,
+          "strength strength-" + (against ? "against" : evidence.strength)),
+        document.createTextNode(" "),
+        el("strong", evidence.kind),
+        document.createTextNode(": " + evidence.message),
+      );
+      list.append(item);
+    }
+    const claimsLine = $("claims-line");
+    claimsLine.hidden = !report.claims_summary;
+    claimsLine.textContent = report.claims_summary ? "Claims: " + report.claims_summary : "";
+  }
+
   function render(report) {
     $("result").hidden = false;
+    renderAssessment(report);
     const card = $("verdict-card");
     card.className = "verdict-card verdict-" + report.verdict;
     $("verdict-heading").textContent = VERDICT_WORDS[report.verdict] || report.verdict;
 
     const probability = report.machine_probability;
+    const meaning = scoreInWords(report);
     $("probability").textContent = probability === null || probability === undefined
       ? "No calibrated probability for this detector; raw score "
         + Number(report.scores[report.detector.name]).toFixed(3) + "."
-      : "Machine probability " + percent(probability) + ".";
+      : "Machine probability " + share(probability) + (meaning ? " — " + meaning : "") + ".";
     $("fpr").textContent = "Threshold set so that about " + oneIn(report.target_fpr)
       + " human-written articles is flagged (false-positive rate " + percent(report.target_fpr, 1)
       + (report.threshold !== null && report.threshold !== undefined
-        ? "; flagged at " + percent(report.threshold) + " and above" : "") + ")."
+        ? "; flagged at a machine probability of " + share(report.threshold, 1) + " and above"
+        : "") + ")."
       + measured(report.calibration);
     $("reason").textContent = report.reason ? "Why: " + report.reason : "";
     const info = report.detector;
@@ -188,7 +259,7 @@
     if (tokensRadio.disabled) document.querySelector('input[value="passages"]').checked = true;
     renderBody();
     renderSources(report.sources);
-    renderClaims(report.claims);
+    renderClaims(report.claims, report.claims_summary);
   }
 
   function renderSignals(signals) {
@@ -246,24 +317,28 @@
       return;
     }
     $("body-hint").textContent = "Hover over or tab to a passage to see its score.";
-    for (const [label, score] of [["human-like", 0], ["mixed", 0.5], ["machine-like", 1]]) {
-      const swatch = el("span", label, "swatch");
-      swatch.style.backgroundColor = scoreColour(score);
-      legend.append(swatch);
+    const report = lastReport;
+    if (known(report.threshold)) {
+      legend.append(el("span", "machine-like: " + share(report.threshold, 1)
+        + " or more (the threshold)", "swatch passage-high"));
+      if (known(report.grey_threshold)) {
+        legend.append(el("span", "grey zone: " + share(report.grey_threshold, 1) + " to "
+          + share(report.threshold, 1), "swatch passage-grey"));
+      }
+      legend.append(el("span", "below the grey zone", "swatch passage-below"));
+    } else {
+      legend.append(el("span", "not coloured: this detector has no calibrated threshold",
+        "swatch passage-below"));
     }
-    // Underlined = at or above the report's own threshold, as the terminal report marks them.
-    const threshold = lastReport.threshold === null || lastReport.threshold === undefined
-      ? 0.5 : lastReport.threshold;
-    legend.append(el("span", "underlined: " + percent(threshold) + " or more", "swatch passage-high"));
-    layOut(body, lastReport.passages || [], (passage, text) => {
-      const flagged = passage.score >= threshold;
-      const node = el("mark", text, "passage" + (flagged ? " passage-high" : ""));
-      node.style.backgroundColor = scoreColour(passage.score);
+    layOut(body, report.passages || [], (passage, text) => {
+      const level = passageLevel(report, passage.score);
+      const node = el("mark", text, "passage passage-" + level);
       node.tabIndex = 0;
       node.dataset.score = passage.score;
-      node.dataset.tip = "passage score " + percent(passage.score) + " machine-like"
-        + (flagged ? ", at or above the threshold" : ", below the threshold");
-      node.setAttribute("aria-label", "Passage, " + percent(passage.score) + " machine-like: " + text);
+      node.dataset.tip = "passage score " + share(passage.score, 1) + " machine-like, "
+        + PASSAGE_WORDS[level];
+      node.setAttribute("aria-label", "Passage, " + share(passage.score, 1) + " machine-like, "
+        + PASSAGE_WORDS[level] + ": " + text);
       return node;
     });
   }
@@ -312,9 +387,10 @@
     }));
   }
 
-  function renderClaims(claims) {
+  function renderClaims(claims, summary) {
     $("claims-section").hidden = !claims || claims.length === 0;
     if (!claims || claims.length === 0) return;
+    $("claims-summary").textContent = summary || "";
     table($("claims"), ["Claim", "Status", "Evidence", "Why"], claims.map((claim) => [
       claim.text,
       el("span", claim.status.replace(/_/g, " "), "claim-status status-" + claim.status),
