@@ -358,3 +358,10 @@ def test_masked_tokens_with_minus_infinity_logits_add_nothing(width, monkeypatch
         second = float((log_p.exp() * log_p**2).sum())
         assert stats["cross_var"][i] == pytest.approx(second - entropy**2, abs=TOL)
     assert list(stats["rank"]) == [2, 1]
+
+
+def test_binoculars_without_a_pair_says_so_in_one_line(models):
+    for options in ({}, {"observer": models["gpt2"]}, {"performer": models["gpt2"]}):
+        with pytest.raises(ConfigError, match="needs a pair of models") as caught:
+            create_detector("binoculars", **options)
+        assert "\n" not in str(caught.value)

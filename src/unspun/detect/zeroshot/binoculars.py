@@ -10,14 +10,17 @@ import numpy as np
 from unspun.detect.base import register
 from unspun.detect.zeroshot.common import LMDetector, reject_unknown
 from unspun.detect.zeroshot.lm import TokenTable
+from unspun.errors import ConfigError
 
-DEFAULT_OBSERVER = "tiiuae/falcon-7b"
-DEFAULT_PERFORMER = "tiiuae/falcon-7b-instruct"
+# The paper's pair, named in the error when a model is missing (no default: the bundled
+# Gemma 3 270M has no instruction-tuned twin installed, and a pair of 7B models is a choice).
+PAPER_PAIR = ("tiiuae/falcon-7b", "tiiuae/falcon-7b-instruct")
 
 
 @register(
     "binoculars",
-    "Binoculars: perplexity over cross-perplexity of two LMs (--observer, --performer)",
+    "Binoculars: perplexity over cross-perplexity of a pair of LMs (needs --observer, "
+    "--performer)",
 )
 class Binoculars(LMDetector):
     """The Binoculars score of two models that share a tokenizer.
@@ -53,8 +56,14 @@ class Binoculars(LMDetector):
         **other: Any,
     ) -> None:
         reject_unknown(self.name, other)
+        if not observer or not performer:
+            raise ConfigError(
+                "binoculars needs a pair of models of one family: --observer (a base model) and "
+                f"--performer (its instruction-tuned twin), e.g. {PAPER_PAIR[0]} and "
+                f"{PAPER_PAIR[1]} as in the paper"
+            )
         super().__init__(
-            {"observer": observer or DEFAULT_OBSERVER, "performer": performer or DEFAULT_PERFORMER},
+            {"observer": observer, "performer": performer},
             primary="performer",
             reference="observer",
             device=device,
