@@ -161,34 +161,31 @@ class PoolingEncoder:
         counts = [0 for _ in texts]
         passage_sums = [np.zeros((len(p), self.dim), dtype=np.float64) for p in passages]
         passage_counts = [np.zeros(len(p), dtype=np.int64) for p in passages]
-        # Longest first keeps padding low within a batch.
-        order = sorted(range(len(jobs)), key=lambda j: -len(jobs[j][1]))
-        pad_id = self.tokenizer.pad_token_id or 0
-        for begin in range(0, len(order), batch_size):
-            batch = [jobs[j] for j in order[begin : begin + batch_size]]
-            inputs = [[*self._prefix, *ids, *self._suffix] for _, ids, _ in batch]
-            width = max(len(x) for x in inputs)
-            input_ids = torch.full((len(inputs), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(inputs), width), dtype=torch.long)
-            for row, sequence in enumerate(inputs):
-                input_ids[row, : len(sequence)] = torch.tensor(sequence)
-                attention[row, : len(sequence)] = 1
+        # Every window runs alone: a batch of one row, no padding. Dynamic int8 quantisation
+        # scales a linear layer's input by its range over the whole batch tensor (padding
+        # included), and padding can change float results too, so in a padded batch a text's
+        # embedding depended on its batch mates (up to 0.22 in machine probability between
+        # `check` and `scan`). Alone, a window's vectors depend on its tokens only, and a text's
+        # on its own windows, summed in their order: its score is the same in any batch.
+        # ``batch_size`` is kept for callers and does not change scores.
+        for index, ids, offsets in jobs:
+            sequence = torch.tensor([[*self._prefix, *ids, *self._suffix]], dtype=torch.long)
             with torch.inference_mode():
-                hidden = self.forward(input_ids.to(self.device), attention.to(self.device))
-            hidden = hidden.float().cpu().numpy()
-            for row, (index, ids, offsets) in enumerate(batch):
-                keep = np.arange(len(self._prefix), len(self._prefix) + len(ids))
-                vectors = hidden[row, keep]
-                sums[index] += vectors.sum(axis=0)
-                counts[index] += len(keep)
-                spans = passages[index]
-                if spans:
-                    centres = offsets[: len(keep)].mean(axis=1)
-                    for p, (start, end) in enumerate(spans):
-                        inside = (centres >= start) & (centres < end)
-                        if inside.any():
-                            passage_sums[index][p] += vectors[inside].sum(axis=0)
-                            passage_counts[index][p] += int(inside.sum())
+                hidden = self.forward(
+                    sequence.to(self.device), torch.ones_like(sequence).to(self.device)
+                )
+            vectors = hidden[0, len(self._prefix) : len(self._prefix) + len(ids)]
+            vectors = vectors.float().cpu().numpy().astype(np.float64)
+            sums[index] += vectors.sum(axis=0)
+            counts[index] += len(ids)
+            spans = passages[index]
+            if spans:
+                centres = offsets[: len(ids)].mean(axis=1)
+                for p, (start, end) in enumerate(spans):
+                    inside = (centres >= start) & (centres < end)
+                    if inside.any():
+                        passage_sums[index][p] += vectors[inside].sum(axis=0)
+                        passage_counts[index][p] += int(inside.sum())
         results = []
         for index in range(len(texts)):
             document = self._unit_per_layer(sums[index] / max(1, counts[index]))
