@@ -189,6 +189,104 @@ def test_cli_bulk_trace_keeps_input_order(tmp_path, corpus_index):
     assert [r["sources"][0]["id"] for r in rows] == [d["id"] for d in order]
 
 
+def test_cli_bulk_trace_keeps_going_past_bad_lines(
+    tmp_path, corpus_index, encoder, monkeypatch, capsys
+):
+    from unspun.cli import main
+    from unspun.provenance import index as index_module
+
+    docs = [json.loads(line) for line in CORPUS.read_text().splitlines()]
+    order = [docs[3], docs[0], docs[5]]
+    good = [json.dumps({"id": f"q{i}", "text": d["text"]}).encode() for i, d in enumerate(order)]
+    lines = [
+        good[0],
+        b'{"id": "cut", "text": "the quote never clo',  # malformed JSON
+        b'{"id": "no-text", "title": "A headline and nothing else"}',
+        good[1],
+        b'{"id": "number", "text": 42}',  # wrong type
+        b"",  # blank lines are skipped, not errors
+        b'{"id": "blank", "text": "   "}',
+        b"\x00\x01\xff\xfe\x89PNG junk \xc3\x28",  # binary junk
+        b'["an", "array"]',
+        good[2],
+    ]
+    batch = tmp_path / "mixed.jsonl"
+    batch.write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(index_module, "load_encoder", lambda: encoder)
+    monkeypatch.setattr(
+        sys, "argv", ["unspun", "trace", str(batch), "--index", corpus_index, "--top", "1"]
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
+    # Every non-blank line has its row, in input order, and every good line was traced.
+    assert [r["line"] for r in rows] == [1, 2, 3, 4, 5, 7, 8, 9, 10]
+    traced = [r for r in rows if "error" not in r]
+    assert [(r["id"], r["line"]) for r in traced] == [("q0", 1), ("q1", 4), ("q2", 10)]
+    assert [r["sources"][0]["id"] for r in traced] == [d["id"] for d in order]
+    errors = {r["line"]: r for r in rows if "error" in r}
+    assert "invalid JSON" in errors[2]["error"] and errors[2]["id"] is None
+    assert errors[3]["id"] == "no-text" and "'text'" in errors[3]["error"]
+    assert errors[5]["id"] == "number" and "'text'" in errors[5]["error"]
+    assert errors[7]["id"] == "blank" and "'text'" in errors[7]["error"]
+    assert "not text" in errors[8]["error"]
+    assert "JSON object" in errors[9]["error"]
+    assert all(r["error"].startswith(f"line {n}:") for n, r in errors.items())
+    assert not any("sources" in r for r in errors.values())
+    # Like any bad input: a non-zero exit code and one line on stderr saying what failed.
+    assert exit_info.value.code == MalformedInput.exit_code
+    err = err.strip()
+    assert len(err.splitlines()) == 1
+    assert "6 of 9 records could not be traced" in err and "lines 2, 3, 5, 7, 8, 9" in err
+    assert "the other 3 were traced" in err
+
+
+def test_bulk_trace_isolates_a_record_that_breaks_tracing_but_not_a_broken_index(tmp_path):
+    from unspun.provenance.bulk import BulkTally, iter_trace_records, trace_rows
+
+    class FlakyProvenance:
+        def trace(self, title, text, *, top, date):
+            if "boom" in text:
+                raise RuntimeError("the model fell over")
+            return []
+
+    class BrokenIndex:
+        def trace(self, title, text, *, top, date):
+            raise SourceIndexError("the index went away")
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(["a", "boom", "c"]))
+    )
+    tally = BulkTally()
+    rows = list(trace_rows(FlakyProvenance(), iter_trace_records(feed), tally, top=1, claims=False))
+    assert [r.get("error") for r in rows] == [
+        None,
+        "line 2: internal error (RuntimeError: the model fell over)",
+        None,
+    ]
+    assert (tally.traced, tally.failed_lines) == (2, [2])
+    with pytest.raises(SourceIndexError):
+        list(trace_rows(BrokenIndex(), iter_trace_records(feed), BulkTally(), top=1, claims=False))
+
+
+def test_cli_bulk_trace_of_an_empty_or_missing_file(
+    tmp_path, corpus_index, encoder, monkeypatch, capsys
+):
+    from unspun.errors import EmptyInput, InputNotFound
+    from unspun.provenance import index as index_module
+
+    monkeypatch.setattr(index_module, "load_encoder", lambda: encoder)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n  \n")
+    code, err = _run_main(monkeypatch, capsys, "trace", str(empty), "--index", corpus_index)
+    assert code == EmptyInput.exit_code and "no articles" in err
+    missing = str(tmp_path / "nope.jsonl")
+    code, err = _run_main(monkeypatch, capsys, "trace", missing, "--index", corpus_index)
+    assert code == InputNotFound.exit_code and "nope.jsonl" in err and len(err.splitlines()) == 1
+
+
 def test_cli_errors_are_one_line(tmp_path, monkeypatch, capsys):
     from unspun.cli import main
 

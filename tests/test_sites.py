@@ -1,5 +1,6 @@
-"""``unspun sites``: per-site shares with honest intervals, signals, sources, daily volume, and a
-self-contained HTML report."""
+"""``unspun sites``: sites ranked by their share of likely spun articles, with honest intervals,
+machine-written share, signals, sources, daily volume; a table that fits 80 columns without cutting
+words; and a self-contained HTML report."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from batch_data import SETTINGS, UNSPUN, article_records, write_jsonl
+from typer.testing import CliRunner
 
 from unspun.batch.rows import ROW_SCHEMA
 from unspun.batch.scan import run_scan
-from unspun.batch.sites import summarize_sites, write_html
+from unspun.batch.site_report import write_html
+from unspun.batch.sites import summarize_sites
 from unspun.errors import MalformedInput
 from unspun.stats import wilson_interval
 
@@ -66,6 +69,8 @@ def test_sites_are_ranked_by_the_lower_end_of_their_interval(tmp_path):
     assert farm.sources["src-1"] == 10
     assert farm.per_day == {"2024-05-01": 7, "2024-05-02": 7, "2024-05-03": 6}
     assert sites[2].per_day_mean is None
+    # A scan made before assessments existed: no likely-spun share, ranked by machine share.
+    assert farm.assessed == 0 and farm.spun_share is None
     assert [s.site for s in summarize_sites(path, min_articles=5)] == [
         "farm.example",
         "news.example",
@@ -107,3 +112,113 @@ def test_sites_command_on_a_real_scan(tmp_path):
     assert "site0.example" in lines[0]  # the all-machine site ranks first
     assert "100%" in lines[0]
     assert report.is_file() and "site0.example" in report.read_text()
+
+
+def _write(tmp_path, rows):
+    path = tmp_path / "results.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=ROW_SCHEMA), path)
+    return path
+
+
+def test_sites_are_ranked_by_their_share_of_likely_spun_articles(tmp_path):
+    def rows(site, count, *, machine, spun):
+        return [
+            _row(
+                record_id=f"{site}-{i}",
+                site=site,
+                verdict="machine" if i < machine else "human",
+                assessment="likely_spun" if i < spun else "no_sign",
+            )
+            for i in range(count)
+        ]
+
+    path = _write(
+        tmp_path,
+        # Machine-written, but nothing else points to spinning: an honest site using a model.
+        rows("assisted.example", 20, machine=20, spun=0)
+        # Fewer flagged by the detector, but most carry strong evidence of spinning.
+        + rows("farm.example", 20, machine=12, spun=15)
+        # One likely spun article out of one is not enough to outrank fifteen of twenty.
+        + rows("lucky.example", 1, machine=1, spun=1)
+        + rows("news.example", 20, machine=1, spun=0),
+    )
+    sites = summarize_sites(path)
+    assert [s.site for s in sites] == [
+        "farm.example",
+        "lucky.example",
+        "assisted.example",
+        "news.example",
+    ]
+    farm = sites[0]
+    assert (farm.assessed, farm.likely_spun, farm.machine) == (20, 15, 12)
+    assert farm.spun_share == 0.75 and farm.spun_interval == wilson_interval(15, 20)
+    # Sites alike on likely spun (none at all) fall back to their machine-written share.
+    assert sites[2].machine_share == 1.0 and sites[3].machine_share == 0.05
+
+    report = tmp_path / "report.html"
+    write_html(sites, report, source=str(path))
+    page = report.read_text()
+    assert "Likely spun share" in page and "75% (53-89%)" in page
+
+
+def test_sites_table_fits_80_columns_without_cutting_words(tmp_path):
+    from unspun.cli import app
+
+    long_site = "content-farm-network-syndication-partner.info"
+    signals = ["duplicated_headline", "chatbot_leftover", "single_name_byline"]
+    path = _write(
+        tmp_path,
+        [
+            _row(
+                record_id=f"{site}-{i}",
+                site=site,
+                verdict="machine" if i < 9 else "human",
+                assessment="likely_spun" if i % 2 else "possibly_spun",
+                signals=signals if site == long_site else ["missing_byline"],
+                top_source="velmora-port-strike",
+            )
+            for site in (long_site, "farm.example", "news.example")
+            for i in range(12)
+        ],
+    )
+    result = CliRunner().invoke(app, ["sites", str(path)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), result.stdout
+    # Every word in the table is whole, or cut short with an ellipsis on its own line; none is
+    # folded, its remainder continuing on the next line.
+    words = {long_site, "farm.example", "news.example", "missing_byline", *signals}
+    words |= {"Site", "Articles", "Likely", "spun", "(95%", "CI)", "Machine", "Top", "template"}
+    words |= {"signals", "n"}
+    table = [line for line in lines if line[:1] in "│┃"]
+    tokens = [t for line in table for t in re.split(r"[│┃\s]+", line) if re.search("[a-z]", t)]
+    assert tokens
+    for token in tokens:
+        if token.endswith("…"):
+            assert any(w.startswith(token[:-1]) for w in words), (token, result.stdout)
+        else:
+            assert token in words, (token, result.stdout)
+    for word in ["farm.example", "news.example", "missing_byline", "chatbot_leftover"]:
+        assert word in tokens
+    assert any(t.startswith("content-farm-") and t.endswith("…") for t in tokens)
+    # The numbers are never cut: share of likely spun with its interval, machine share.
+    assert "50% (25-75%)" in result.stdout and "75%" in result.stdout
+
+
+def test_sites_reads_a_scan_made_before_assessments(tmp_path):
+    from unspun.cli import app
+
+    rows = [
+        _row(record_id=f"{site}-{i}", site=site, verdict="machine" if i < k else "human")
+        for site, k in (("mostly.example", 8), ("rarely.example", 1))
+        for i in range(10)
+    ]
+    table = pa.Table.from_pylist(rows, schema=ROW_SCHEMA).drop_columns(["assessment"])
+    path = tmp_path / "old.parquet"
+    pq.write_table(table, path)
+    sites = summarize_sites(path)
+    assert [s.site for s in sites] == ["mostly.example", "rarely.example"]
+    assert all(s.assessed == 0 and s.spun_share is None for s in sites)
+    result = CliRunner().invoke(app, ["sites", str(path)], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    assert "machine-written articles" in result.stdout and "rescan" in result.stdout

@@ -1,12 +1,10 @@
-"""Per-site summaries of a scan's results: volume, share flagged as machine-written (with a
-confidence interval), template signals and traced sources; as a table and an HTML report."""
+"""Per-site summaries of a scan's results: volume, share of articles assessed as likely spun and
+share flagged as machine-written (each with a confidence interval), template signals and traced
+sources; ranked, and shown as a terminal table (the HTML report is in site_report.py)."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import html
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,20 @@ from unspun.errors import InputNotFound, MalformedInput
 from unspun.stats import wilson_interval
 
 UNKNOWN_SITE = "(unknown site)"
-_COLUMNS = ["site", "url", "verdict", "signals", "top_source", "date", "error", "duplicate_of"]
+_COLUMNS = [
+    "site",
+    "url",
+    "verdict",
+    "assessment",
+    "signals",
+    "top_source",
+    "date",
+    "error",
+    "duplicate_of",
+]
+# Below this many columns the table keeps only what the ranking needs; per-day volume and sources
+# would squeeze every column until names had to be cut.
+WIDE_TABLE = 120
 
 
 @dataclass
@@ -26,6 +37,10 @@ class SiteSummary:
     machine: int = 0
     human: int = 0
     uncertain: int = 0
+    # Rows with an assessment label: all rows with a verdict, except in scans made before the
+    # assessment column existed, where there are none.
+    assessed: int = 0
+    likely_spun: int = 0
     errors: int = 0
     duplicates: int = 0
     signals: Counter[str] = field(default_factory=Counter)
@@ -38,7 +53,17 @@ class SiteSummary:
 
     @property
     def interval(self) -> tuple[float, float]:
+        """95% interval of the machine-written share."""
         return wilson_interval(self.machine, self.articles)
+
+    @property
+    def spun_share(self) -> float | None:
+        """Share of assessed articles labelled likely_spun; None when none were assessed."""
+        return self.likely_spun / self.assessed if self.assessed else None
+
+    @property
+    def spun_interval(self) -> tuple[float, float]:
+        return wilson_interval(self.likely_spun, self.assessed)
 
     @property
     def per_day_mean(self) -> float | None:
@@ -57,8 +82,7 @@ def _day(value: str | None) -> str | None:
 
 
 def summarize_sites(results: Path, *, min_articles: int = 1) -> list[SiteSummary]:
-    """Read a scan's results (streaming) and summarise per site, most suspicious first: ranked by
-    the lower end of the machine-share interval, so a site needs volume to rank high."""
+    """Read a scan's results (streaming) and summarise per site, most suspicious first."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -71,6 +95,7 @@ def summarize_sites(results: Path, *, min_articles: int = 1) -> list[SiteSummary
             raise MalformedInput(
                 f"{results} is not the output of 'unspun scan' (no column {missing[0]!r})"
             )
+        # Older scans lack newer columns (assessment); they are summarised without them.
         columns = [c for c in _COLUMNS if c in parquet.schema_arrow.names]
         sites: dict[str, SiteSummary] = {}
         for batch in parquet.iter_batches(batch_size=8192, columns=columns):
@@ -83,8 +108,22 @@ def summarize_sites(results: Path, *, min_articles: int = 1) -> list[SiteSummary
     except (pa.ArrowException, OSError) as exc:
         raise MalformedInput(f"cannot read {results} as Parquet ({exc})") from None
     chosen = [s for s in sites.values() if s.articles >= min_articles]
-    chosen.sort(key=lambda s: (-s.interval[0], -s.machine_share, -s.articles, s.site))
+    chosen.sort(key=_rank)
     return chosen
+
+
+def _rank(site: SiteSummary) -> tuple:
+    """By the lower end of the likely-spun interval, so a site needs volume to rank high; sites
+    alike on that (none likely spun, or a scan without assessments) by their machine-written
+    share, the same way."""
+    return (
+        -site.spun_interval[0],
+        -(site.spun_share or 0.0),
+        -site.interval[0],
+        -site.machine_share,
+        -site.articles,
+        site.site,
+    )
 
 
 def _add(summary: SiteSummary, row: dict) -> None:
@@ -98,6 +137,9 @@ def _add(summary: SiteSummary, row: dict) -> None:
         return
     summary.articles += 1
     setattr(summary, verdict, getattr(summary, verdict) + 1)
+    if row.get("assessment"):
+        summary.assessed += 1
+        summary.likely_spun += row["assessment"] == "likely_spun"
     summary.signals.update(row.get("signals") or [])
     if row.get("top_source"):
         summary.sources[row["top_source"]] += 1
@@ -106,132 +148,62 @@ def _add(summary: SiteSummary, row: dict) -> None:
         summary.per_day[day] += 1
 
 
-def _top(counter: Counter[str], k: int = 3) -> str:
-    return ", ".join(f"{name} ({count})" for name, count in counter.most_common(k)) or "-"
+def top_counts(counter: Counter[str], k: int = 3, *, separator: str = ", ") -> str:
+    return separator.join(f"{name} ({count})" for name, count in counter.most_common(k)) or "-"
+
+
+def share_text(share: float | None, interval: tuple[float, float]) -> str:
+    if share is None:
+        return "-"
+    low, high = interval
+    return f"{share:.0%} ({low * 100:.0f}-{high:.0%})"
 
 
 def render_table(sites: list[SiteSummary], console, *, top: int = 20) -> None:
-    """The ranked sites as a Rich table."""
+    """The ranked sites as a Rich table that fits the console without cutting a word in two:
+    numbers never wrap, and a name too long for its column ends in an ellipsis."""
     from rich.table import Table
 
+    wide = console.width >= WIDE_TABLE
+    assessed = any(site.assessed for site in sites)
+    basis = "likely spun" if assessed else "machine-written"
     table = Table(
-        title=f"Sites ranked by machine-written share (top {min(top, len(sites))} of {len(sites)})",
+        title=f"Sites ranked by share of {basis} articles (top {min(top, len(sites))} of "
+        f"{len(sites)})",
         title_justify="left",
+        caption="Likely spun: the assessment label likely_spun. Machine: flagged as "
+        "machine-written at the scan's false-positive rate. Intervals: 95% Wilson."
+        + ("" if assessed else " This scan has no assessments; rescan to rank by them."),
+        caption_justify="left",
     )
-    table.add_column("Site", overflow="fold")
-    table.add_column("Articles", justify="right")
-    table.add_column("Machine", justify="right")
-    table.add_column("Share (95% CI)", justify="right")
-    table.add_column("Per day", justify="right")
-    table.add_column("Top template signals", overflow="fold")
-    table.add_column("Top sources", overflow="fold")
+    # Numbers never wrap; names may wrap between words, and a single word too long for its column
+    # (a host name, a signal kind) ends in an ellipsis instead of being folded onto the next line.
+    names = {"overflow": "ellipsis", "min_width": 10}
+    table.add_column("Site", **names)
+    table.add_column("Articles", justify="right", no_wrap=True)
+    table.add_column("Likely spun\n(95% CI)", justify="right", no_wrap=True)
+    table.add_column("Machine", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("Per day", justify="right", no_wrap=True)
+    # Counts in a column of their own, line for line, so a signal name cut short keeps its count.
+    table.add_column("Top template signals", **names)
+    table.add_column("n", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("Top sources", **names)
     for site in sites[:top]:
-        low, high = site.interval
-        per_day = site.per_day_mean
-        table.add_row(
+        cells = [
             site.site,
             f"{site.articles}",
-            f"{site.machine}",
-            f"{site.machine_share:.0%} ({low:.0%}-{high:.0%})",
-            f"{per_day:.1f}" if per_day is not None else "-",
-            _top(site.signals),
-            _top(site.sources),
-        )
+            share_text(site.spun_share, site.spun_interval),
+            f"{site.machine_share:.0%}",
+        ]
+        if wide:
+            per_day = site.per_day_mean
+            cells.append(f"{per_day:.1f}" if per_day is not None else "-")
+        common = site.signals.most_common(3)
+        cells.append("\n".join(name for name, _ in common) or "-")
+        cells.append("\n".join(str(count) for _, count in common))
+        if wide:
+            cells.append(top_counts(site.sources, separator="\n"))
+        table.add_row(*cells)
     console.print(table)
-
-
-def _png(figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _charts(sites: list[SiteSummary], top: int) -> list[tuple[str, str]]:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display needed; the images are embedded in the page
-    import matplotlib.dates
-    import matplotlib.pyplot as plt
-
-    charts: list[tuple[str, str]] = []
-    shown = sites[:top]
-    if shown:
-        figure, axes = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.2))
-        names = [s.site for s in shown][::-1]
-        shares = [s.machine_share * 100 for s in shown][::-1]
-        lows = [(s.machine_share - s.interval[0]) * 100 for s in shown][::-1]
-        highs = [(s.interval[1] - s.machine_share) * 100 for s in shown][::-1]
-        axes.barh(names, shares, xerr=[lows, highs], color="#c0392b", ecolor="#555", capsize=3)
-        axes.set_xlim(0, 100)
-        axes.set_xlabel("articles flagged as machine-written (%), 95% interval")
-        charts.append(("Machine-written share per site", _png(figure)))
-        plt.close(figure)
-    dated = sorted((s for s in sites if s.per_day), key=lambda s: -s.articles)[:8]
-    if dated:
-        figure, axes = plt.subplots(figsize=(8, 3.5))
-        for site in dated:
-            days = sorted(site.per_day)
-            axes.plot(
-                [dt.date.fromisoformat(d) for d in days],
-                [site.per_day[d] for d in days],
-                marker="o",
-                markersize=3,
-                label=site.site,
-            )
-        axes.set_ylabel("articles per day")
-        axes.set_ylim(bottom=0)
-        axes.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m-%d"))
-        axes.legend(fontsize="small", loc="lower left")
-        figure.autofmt_xdate()
-        charts.append(("Publishing volume per day (busiest sites)", _png(figure)))
-        plt.close(figure)
-    signals: Counter[str] = Counter()
-    for site in sites:
-        signals.update(site.signals)
-    if signals:
-        common = signals.most_common(12)[::-1]
-        figure, axes = plt.subplots(figsize=(8, 0.35 * len(common) + 1.2))
-        axes.barh([name for name, _ in common], [count for _, count in common], color="#2c3e50")
-        axes.set_xlabel("articles with the signal (all sites)")
-        charts.append(("Most frequent template signals", _png(figure)))
-        plt.close(figure)
-    return charts
-
-
-def write_html(sites: list[SiteSummary], path: Path, *, source: str, top: int = 20) -> None:
-    """A single self-contained HTML file: charts as embedded PNGs and the full table."""
-    esc = html.escape
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>unspun site report: {esc(source)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:72em}"
-        "table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;"
-        "padding:.3em .6em;text-align:left}td.n{text-align:right}img{max-width:100%}</style>",
-        "</head><body>",
-        f"<h1>Site report</h1><p>From <code>{esc(source)}</code>: {len(sites)} sites, "
-        f"{sum(s.articles for s in sites)} articles with a verdict. Share = articles flagged "
-        "as machine-written at the scan's target false-positive rate; the interval is a 95% "
-        "Wilson interval.</p>",
-    ]
-    for title, image in _charts(sites, top):
-        parts.append(
-            f"<h2>{esc(title)}</h2><img alt='{esc(title)}' src='data:image/png;base64,{image}'>"
-        )
-    parts.append(
-        "<h2>All sites</h2><table><tr><th>Site</th><th>Articles</th><th>Machine</th>"
-        "<th>Uncertain</th><th>Share</th><th>95% interval</th><th>Per day</th>"
-        "<th>Errors</th><th>Duplicates</th><th>Top template signals</th><th>Top sources</th></tr>"
-    )
-    for site in sites:
-        low, high = site.interval
-        per_day = site.per_day_mean
-        parts.append(
-            f"<tr><td>{esc(site.site)}</td><td class=n>{site.articles}</td>"
-            f"<td class=n>{site.machine}</td><td class=n>{site.uncertain}</td>"
-            f"<td class=n>{site.machine_share:.1%}</td><td class=n>{low:.1%} - {high:.1%}</td>"
-            f"<td class=n>{f'{per_day:.1f}' if per_day is not None else '-'}</td>"
-            f"<td class=n>{site.errors}</td><td class=n>{site.duplicates}</td>"
-            f"<td>{esc(_top(site.signals, 5))}</td><td>{esc(_top(site.sources, 5))}</td></tr>"
-        )
-    parts.append("</table></body></html>")
-    path.write_text("\n".join(parts), encoding="utf-8")

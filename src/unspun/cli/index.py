@@ -160,7 +160,8 @@ def trace(
         typer.Argument(
             metavar="ARTICLE|-",
             help="Article file (text, HTML or JSON), - for stdin, or a .jsonl file of articles "
-            "(id, text, optional metadata) traced in bulk, one JSON line out per line in.",
+            "(id, text, optional metadata) traced in bulk, one JSON line out per line in (a bad "
+            "line gives its 'line' and an 'error', and the rest are still traced).",
         ),
     ],
     index: IndexLocation,
@@ -186,6 +187,10 @@ def trace(
     from unspun.provenance import Provenance
 
     bulk = article.lower().endswith((".jsonl", ".ndjson"))
+    if bulk and not Path(article).is_file():
+        from unspun.errors import InputNotFound
+
+        raise InputNotFound(f"{article}: no such file")  # before minutes of model loading
     with busy("Loading the index and the sentence encoder"):
         provenance = Provenance(index, nli_model=nli_model)
         provenance.index.encoder  # noqa: B018 - load once, before the first article
@@ -211,19 +216,20 @@ def trace(
 
 
 def _trace_bulk(provenance, path: Path, *, top: int, claims: bool) -> None:  # noqa: ANN001
-    """One JSON object per input line, in input order, flushed as it goes."""
-    from unspun.provenance.records import read_article_records
+    """One JSON object per non-blank input line, in input order, flushed as it goes; a bad line is
+    a row with its ``line`` and an ``error``, and the exit code says that some lines failed."""
+    from unspun.errors import EmptyInput, MalformedInput
+    from unspun.provenance.bulk import BulkTally, failure_message, iter_trace_records, trace_rows
 
-    records = list(read_article_records(path))  # validates the whole file before any output
-    for _, doc in records:
-        candidates = provenance.trace(doc.title, doc.text, top=top, date=doc.date)
-        row: dict = {"id": doc.id, "sources": [c.as_dict() for c in candidates]}
-        if claims:
-            row["claims"] = [
-                r.as_dict() for r in provenance.claims(doc.text, candidates, published=doc.date)
-            ]
+    tally = BulkTally()
+    for row in trace_rows(provenance, iter_trace_records(path), tally, top=top, claims=claims):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         sys.stdout.flush()
+    if not tally.records:
+        raise EmptyInput(f"{path}: no articles in this file")
+    if tally.failed_lines:
+        # Malformed input's exit code, raised only after every good line was traced and written.
+        raise MalformedInput(failure_message(path, tally))
 
 
 def _render(result: dict) -> None:

@@ -253,10 +253,14 @@ def sites(
         typer.Option("--min-articles", min=1, help="Leave out sites with fewer articles."),
     ] = 1,
 ) -> None:
-    """Rank the sites in a scan by the share of articles flagged as machine-written."""
+    """Rank the sites in a scan by their share of articles assessed as likely spun.
+
+    Beside it: the machine-written share and the commonest template signals (95% intervals).
+    """
     from rich.console import Console
 
-    from unspun.batch.sites import render_table, summarize_sites, write_html
+    from unspun.batch.site_report import write_html
+    from unspun.batch.sites import render_table, summarize_sites
 
     summaries = summarize_sites(results, min_articles=min_articles)
     render_table(summaries, Console(highlight=False), top=top)

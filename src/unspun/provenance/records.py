@@ -67,11 +67,6 @@ def read_sources(path: Path) -> list[SourceDoc]:
     return list(iter_sources(path))
 
 
-def read_article_records(path: Path) -> Iterator[tuple[int, SourceDoc]]:
-    """(line number, article) for each line of a JSONL file of articles to trace."""
-    yield from _jsonl_lines(path, _text_lines(path, newline="\n"))
-
-
 def _read_text(path: Path) -> str:
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
