@@ -167,3 +167,23 @@ def test_a_local_scan_reports_what_check_reports(reports_alone, tmp_path: Path) 
         assert row["error"] is None
         assert row["machine_probability"] == pytest.approx(alone.machine_probability, abs=1e-6)
         assert row["verdict"] == alone.verdict
+
+
+def test_windows_run_side_by_side_on_threads_give_the_same_vectors(supervised) -> None:  # noqa: ANN001
+    """With several threads the encoder runs whole windows on parallel threads (one intra-op
+    thread each); the vectors must equal those of one thread running them in turn."""
+    import numpy as np
+    import torch
+
+    texts = _texts()
+    encoder = supervised.encoder
+    spans = [[(0, len(t) // 2), (len(t) // 2, len(t))] for t in texts]
+    alone = encoder.pool(texts, spans)
+    torch.set_num_threads(2)
+    try:
+        threaded = encoder.pool(texts, spans)
+    finally:
+        torch.set_num_threads(1)
+    for a, b in zip(alone, threaded, strict=True):
+        assert np.array_equal(a.document, b.document)
+        assert np.array_equal(a.passages, b.passages)

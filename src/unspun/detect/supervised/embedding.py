@@ -150,7 +150,6 @@ class PoolingEncoder:
         *,
         batch_size: int = 32,
     ) -> list[Pooled]:
-        import torch
 
         passages = passages or [[] for _ in texts]
         jobs = []  # (text index, ids, offsets)
@@ -168,14 +167,7 @@ class PoolingEncoder:
         # `check` and `scan`). Alone, a window's vectors depend on its tokens only, and a text's
         # on its own windows, summed in their order: its score is the same in any batch.
         # ``batch_size`` is kept for callers and does not change scores.
-        for index, ids, offsets in jobs:
-            sequence = torch.tensor([[*self._prefix, *ids, *self._suffix]], dtype=torch.long)
-            with torch.inference_mode():
-                hidden = self.forward(
-                    sequence.to(self.device), torch.ones_like(sequence).to(self.device)
-                )
-            vectors = hidden[0, len(self._prefix) : len(self._prefix) + len(ids)]
-            vectors = vectors.float().cpu().numpy().astype(np.float64)
+        for (index, ids, offsets), vectors in zip(jobs, self._run_alone(jobs), strict=True):
             sums[index] += vectors.sum(axis=0)
             counts[index] += len(ids)
             spans = passages[index]
@@ -201,6 +193,40 @@ class PoolingEncoder:
                 )
             )
         return results
+
+    def _window_vectors(self, ids: list[int]) -> np.ndarray:
+        import torch
+
+        sequence = torch.tensor([[*self._prefix, *ids, *self._suffix]], dtype=torch.long)
+        with torch.inference_mode():
+            hidden = self.forward(
+                sequence.to(self.device), torch.ones_like(sequence).to(self.device)
+            )
+        vectors = hidden[0, len(self._prefix) : len(self._prefix) + len(ids)]
+        return vectors.float().cpu().numpy().astype(np.float64)
+
+    def _run_alone(self, jobs: list) -> list[np.ndarray]:
+        """Each window's token vectors, every window in a forward pass of its own.
+
+        On CPU, one 256-token window is too small a job to split across threads (the threads
+        spend their time waiting on each other), so with several windows and several threads
+        each thread runs whole windows on one intra-op thread instead: about twice the
+        throughput on 2 cores. A window's arithmetic is the same either way (bit for bit: tested),
+        so this changes speed only, never a score.
+        """
+        import torch
+
+        threads = torch.get_num_threads()
+        if self.device != "cpu" or threads < 2 or len(jobs) < 2:
+            return [self._window_vectors(ids) for _, ids, _ in jobs]
+        from concurrent.futures import ThreadPoolExecutor
+
+        torch.set_num_threads(1)
+        try:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                return list(pool.map(lambda job: self._window_vectors(job[1]), jobs))
+        finally:
+            torch.set_num_threads(threads)
 
     def _unit_per_layer(self, vector: np.ndarray) -> np.ndarray:
         parts = vector.reshape(len(self.layers), self.width)
