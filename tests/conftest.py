@@ -98,3 +98,16 @@ def fast_default_detector() -> None:
     import os
 
     os.environ["UNSPUN_DETECTOR"] = "encoder"
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For modules of tiny models and one-window-at-a-time calls: they gain nothing from threads,
+    and on a busy machine OpenMP's spinning threads make each small matrix product many times
+    slower. Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -37,16 +37,7 @@ TEXTS = _texts()
 HANDFUL = [TEXTS[0], TEXTS[3], TEXTS[8], TEXTS[9], TEXTS[11]]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():  # noqa: ANN201
-    # Windows run one at a time, so each encoder call is small: on a busy machine OpenMP's
-    # spinning threads make such calls many times slower, and one thread keeps this file fast.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from unspun.cli import app
@@ -19,12 +18,7 @@ from unspun.errors import ConfigError
 WORDS = ["the", "council", "said", "on", "a", "new", "plan", "for", "bridge", "rain", "town"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

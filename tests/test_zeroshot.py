@@ -25,14 +25,7 @@ LONG_TEXT = " ".join(TEXTS) + ' The minister told reporters: "We will not raise 
 TOL = 1e-5
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # Tiny models gain nothing from threads, and on a busy machine OpenMP's spinning threads make
-    # each small matrix product hundreds of times slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
