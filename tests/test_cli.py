@@ -683,3 +683,11 @@ def test_calibrate_replaces_the_shipped_calibration_for_check(tmp_path: Path, mo
     assert after["calibration"]["reference"] == "40 human texts from newsroom.jsonl"
     assert after["calibration"]["human_texts"] == 40
     assert after["threshold"] != before["threshold"]
+
+
+def test_version_prints_the_installed_version():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"unspun {version('unspun')}"

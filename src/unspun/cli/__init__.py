@@ -25,10 +25,28 @@ app = typer.Typer(
 COMMAND_MODULES = ["check", "train", "zeroshot", "index", "serve", "scan"]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"unspun {version('unspun')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            typer.echo("unspun (not installed)")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
     offline: bool = typer.Option(
         False, "--offline", help="Never contact a model hub (same as UNSPUN_OFFLINE=1)."
+    ),
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print unspun's version and exit.",
+        callback=_print_version,
+        is_eager=True,
     ),
 ) -> None:
     if offline:
