@@ -56,9 +56,11 @@ def test_an_architecture_transformers_cannot_load_is_one_line(tmp_path):
     with pytest.raises(ModelUnavailable) as caught:
         packaged.gguf_directory(str(path))
     assert "architecture" in one_line(caught.value)
-    # Nothing half-converted is left to be taken for a finished entry.
+    # Nothing half-converted is left, and no entry for this file that could pass for finished.
     root = packaged._lm_root()
-    assert root is None or not any(p.name[0] != "." for p in root.glob("*"))
+    if root is not None:
+        assert not (root / packaged.file_sha256(path)[:20]).exists()
+        assert not list(root.glob(".converting-*"))
 
 
 def test_a_truncated_gguf_is_one_line(tmp_path):
