@@ -220,6 +220,8 @@ def test_check_text_report_is_readable(article_file: Path) -> None:
     assert TEST_DETECTOR in out
     assert "playground" in out  # the body is shown
     assert "\x1b[" not in out  # no colour codes when not a terminal
+    # Rich pads table and grid lines to the width; piped output must not carry that padding.
+    assert [line for line in out.splitlines() if line != line.rstrip()] == []
     assert max(len(line) for line in out.splitlines()) <= 80
     no_body = runner.invoke(app, ["check", str(article_file), "-d", TEST_DETECTOR, "--no-body"])
     assert "playground" not in no_body.stdout

@@ -20,6 +20,7 @@ from unspun.cli.options import (
     load_detector,
     model_options,
     quiet_model_loading,
+    stdout_console,
 )
 
 
@@ -95,11 +96,10 @@ def check(
     if output_format is OutputFormat.json:
         sys.stdout.write(report.to_json() + "\n")
         return
-    from rich.console import Console
 
     from unspun.render import render_report
 
-    render_report(report, Console(highlight=False), body=not no_body)
+    render_report(report, stdout_console(), body=not no_body)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,13 @@ from typing import Annotated
 
 import typer
 
-from unspun.cli.options import OutputFormat, busy, quiet_model_loading, stderr_console
+from unspun.cli.options import (
+    OutputFormat,
+    busy,
+    quiet_model_loading,
+    stderr_console,
+    stdout_console,
+)
 
 IndexLocation = Annotated[
     str,
@@ -145,13 +151,12 @@ def index_stats(index: IndexLocation, output_format: FormatOption = OutputFormat
     if output_format == OutputFormat.json:
         print(json.dumps(stats))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(show_header=False, box=None)
     for key, value in stats.items():
         table.add_row(key.replace("_", " "), str(value))
-    Console(highlight=False).print(table)
+    stdout_console().print(table)
 
 
 def trace(
@@ -233,11 +238,10 @@ def _trace_bulk(provenance, path: Path, *, top: int, claims: bool) -> None:  # n
 
 
 def _render(result: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(highlight=False)
+    console = stdout_console()
     if not result["sources"]:
         console.print("No candidate sources: the index is empty.")
     else:

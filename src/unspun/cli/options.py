@@ -280,6 +280,44 @@ def load_detector(name: str, options: dict[str, Any]):
         raise error from None
 
 
+class _TrimmedLines:
+    """A text stream that drops the spaces Rich pads every table and grid line with, so piped
+    output (files, grep, diff) has no trailing whitespace. A terminal gets Rich's output as is."""
+
+    def __init__(self, target) -> None:  # noqa: ANN001
+        self.target = target
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            self.target.write(line.rstrip() + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:  # an unfinished line is written as it is rather than held back
+            self.target.write(self.pending)
+            self.pending = ""
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+
+def stdout_console():
+    """The console reports and tables go to; piped, its lines carry no trailing spaces."""
+    import sys
+
+    from rich.console import Console
+
+    out = sys.stdout
+    return Console(highlight=False, file=out if out.isatty() else _TrimmedLines(out))
+
+
 def stderr_console():
     """The console progress and status go to, so stdout stays clean for ``--format json``."""
     from rich.console import Console

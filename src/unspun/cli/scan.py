@@ -18,6 +18,7 @@ from unspun.cli.options import (
     model_options,
     quiet_model_loading,
     stderr_console,
+    stdout_console,
 )
 
 RUN_PANEL = "Running"
@@ -257,13 +258,12 @@ def sites(
 
     Beside it: the machine-written share and the commonest template signals (95% intervals).
     """
-    from rich.console import Console
 
     from unspun.batch.site_report import write_html
     from unspun.batch.sites import render_table, summarize_sites
 
     summaries = summarize_sites(results, min_articles=min_articles)
-    render_table(summaries, Console(highlight=False), top=top)
+    render_table(summaries, stdout_console(), top=top)
     if html is not None:
         write_html(summaries, html, source=str(results), top=top)
         stderr_console().print(f"Wrote the HTML report to {html}.")

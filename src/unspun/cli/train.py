@@ -25,6 +25,7 @@ from unspun.cli.options import (
     model_options,
     quiet_model_loading,
     stderr_console,
+    stdout_console,
 )
 from unspun.errors import ConfigError
 
@@ -308,10 +309,9 @@ def _fmt_interval(interval: list[float] | None) -> str:
 
 
 def _print_evaluation(result: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = stdout_console()
     detector = result["detector"]
     console.print(
         f"[bold]{detector['name']}[/] {detector['version']}: {result['n']:,} texts "
@@ -371,7 +371,6 @@ def _print_summary(summary: dict[str, Any], output_format: OutputFormat, *, titl
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(summary, indent=2, default=str) + "\n")
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", show_header=False, box=None)
@@ -386,7 +385,7 @@ def _print_summary(summary: dict[str, Any], output_format: OutputFormat, *, titl
             else (json.dumps(value, default=str) if isinstance(value, dict | list) else str(value))
         )
         table.add_row(key, shown)
-    console = Console(highlight=False)
+    console = stdout_console()
     console.print(table)
     if summary.get("warning"):
         console.print(f"[yellow]warning: {summary['warning']}[/]")

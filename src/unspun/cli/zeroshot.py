@@ -25,6 +25,7 @@ from unspun.cli.options import (
     model_options,
     quiet_model_loading,
     stderr_console,
+    stdout_console,
 )
 from unspun.errors import ConfigError
 
@@ -55,7 +56,6 @@ def detectors(output_format: Format = OutputFormat.text) -> None:
         ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(header_style="bold", box=None, pad_edge=False)
@@ -66,7 +66,7 @@ def detectors(output_format: Format = OutputFormat.text) -> None:
         table.add_row(
             name, text, str(len(calibrations.get(name, []))) if name in calibrations else ""
         )
-    Console(highlight=False).print(table)
+    stdout_console().print(table)
 
 
 @model_options()
@@ -145,9 +145,8 @@ def calibrate(
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
-    from rich.console import Console
 
-    console = Console(highlight=False)
+    console = stdout_console()
     console.print(f"Calibrated [bold]{scorer.name}[/] on {calibration.n:,} human texts -> {path}")
     console.print(f"  settings: {json.dumps(scorer.settings, sort_keys=True)}")
     console.print(
@@ -275,9 +274,8 @@ def train_ensemble(
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
-    from rich.console import Console
 
-    console = Console(highlight=False)
+    console = stdout_console()
     console.print(f"Trained ensemble written to {directory}")
     for member in summary["members"]:
         console.print(
