@@ -16,6 +16,7 @@ conversion goes to a temporary directory for the life of the process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -219,15 +220,27 @@ def _from_gguf(kind: str, directory: Path, name: str):  # noqa: ANN202
 
 @contextlib.contextmanager
 def _quiet():
-    """transformers logs a warning per unknown GGUF field; they say nothing a user can act on."""
+    """transformers logs a warning per unknown GGUF field, and draws its own tqdm bar per tensor
+    (even into a redirected stderr); unspun's one line and step bar say what is happening."""
     from transformers.utils import logging as hf_logging
 
     before = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
+    # The tensor bar comes from a module-level tqdm in transformers' GGUF reader (a private
+    # name: if it moves, the bar simply shows again).
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_reader
+
+        bar = gguf_reader.tqdm
+        gguf_reader.tqdm = functools.partial(bar, disable=True)
+    except (ImportError, AttributeError):
+        gguf_reader = bar = None
     try:
         yield
     finally:
         hf_logging.set_verbosity(before)
+        if gguf_reader is not None:
+            gguf_reader.tqdm = bar
 
 
 @contextlib.contextmanager
