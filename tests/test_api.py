@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import MeanWordLengthDetector
 
 from unspun.api.app import create_app
 from unspun.api.settings import ServiceSettings
@@ -275,3 +276,35 @@ def test_admission_refuses_work_that_would_wait_past_the_limit(checker):
     admission.leave()
     assert admission.pending == 12 and admission.try_enter()
     queue.close()
+
+
+class ShortWordDetector(MeanWordLengthDetector):
+    """A second real detector with the opposite reading: short words score high."""
+
+    name = "short-words"
+    version = "test-2"
+
+    @staticmethod
+    def _mean_length(text: str) -> float:
+        words = text.split()
+        return 10.0 - sum(len(w) for w in words) / len(words) if words else 0.0
+
+
+def test_the_checker_is_a_dependency_a_test_can_swap(checker):
+    from unspun.api.dependencies import get_checker
+
+    app = create_app(checker)
+    other = Checker(
+        CheckConfig(detector="short-words", target_fpr=0.05), detector=ShortWordDetector()
+    )
+    app.app.dependency_overrides[get_checker] = lambda: other
+    report = call(app, "POST", "/v1/check", json={"text": ARTICLE}).json()
+    assert report["detector"]["name"] == "short-words" and report["target_fpr"] == 0.05
+    assert report == json.loads(json.dumps(other.check(parse_text(ARTICLE)).to_json_dict()))
+    batch = call(app, "POST", "/v1/check/batch", json={"articles": [{"text": ARTICLE}] * 2})
+    assert [r["detector"]["version"] for r in batch.json()] == ["test-2", "test-2"]
+    assert call(app, "GET", "/v1/health").json()["detector"] == "short-words"
+    # Without the override the loaded checker answers again.
+    app.app.dependency_overrides.clear()
+    report = call(app, "POST", "/v1/check", json={"text": ARTICLE}).json()
+    assert report["detector"]["name"] == "mean-word-length"

@@ -20,6 +20,7 @@ T = TypeVar("T")
 @dataclass
 class _Job:
     article: Article
+    checker: Checker
     future: asyncio.Future[dict[str, Any]]
 
 
@@ -62,11 +63,16 @@ class CheckQueue:
         """Run other model work (tracing) on the detector's threads, never on the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self._check_pool, function, *args)
 
-    async def check(self, articles: Sequence[Article]) -> list[dict[str, Any]]:
-        """JSON reports for ``articles`` in order; raises the error of an article that fails."""
+    async def check(
+        self, articles: Sequence[Article], *, checker: Checker | None = None
+    ) -> list[dict[str, Any]]:
+        """JSON reports for ``articles`` in order; raises the error of an article that fails.
+
+        ``checker``: the one to check them with (default: the queue's own)."""
         jobs_queue = self._ensure_started()
         loop = asyncio.get_running_loop()
-        jobs = [_Job(article, loop.create_future()) for article in articles]
+        checker = checker or self.checker
+        jobs = [_Job(article, checker, loop.create_future()) for article in articles]
         for job in jobs:
             jobs_queue.put_nowait(job)
         # If the request is cancelled (time limit, client gone) gather cancels the futures and the
@@ -79,20 +85,27 @@ class CheckQueue:
             batch = [await jobs_queue.get()]
             while len(batch) < self.batch_size and not jobs_queue.empty():
                 batch.append(jobs_queue.get_nowait())
-            batch = [job for job in batch if not job.future.done()]
-            if not batch:
+            waiting = [job for job in batch if not job.future.done()]
+            # Merged only with jobs for the same checker (one, unless a test swapped it in).
+            for checker in {id(job.checker): job.checker for job in waiting}.values():
+                await self._run(loop, checker, [j for j in waiting if j.checker is checker])
+
+    async def _run(
+        self, loop: asyncio.AbstractEventLoop, checker: Checker, batch: list[_Job]
+    ) -> None:
+        articles = [job.article for job in batch]
+        started = loop.time()
+        outcomes = await loop.run_in_executor(
+            self._check_pool, self._check_batch, checker, articles
+        )
+        self._measure((loop.time() - started) / len(articles))
+        for job, outcome in zip(batch, outcomes, strict=True):
+            if job.future.done():
                 continue
-            articles = [job.article for job in batch]
-            started = loop.time()
-            outcomes = await loop.run_in_executor(self._check_pool, self._check_batch, articles)
-            self._measure((loop.time() - started) / len(articles))
-            for job, outcome in zip(batch, outcomes, strict=True):
-                if job.future.done():
-                    continue
-                if isinstance(outcome, BaseException):
-                    job.future.set_exception(outcome)
-                else:
-                    job.future.set_result(outcome)
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
 
     def _measure(self, seconds: float) -> None:
         previous = self.seconds_per_article
@@ -104,14 +117,16 @@ class CheckQueue:
             return None
         return pending * self.seconds_per_article / self.workers
 
-    def _check_batch(self, articles: list[Article]) -> list[dict[str, Any] | BaseException]:
+    def _check_batch(
+        self, checker: Checker, articles: list[Article]
+    ) -> list[dict[str, Any] | BaseException]:
         """Runs on a worker thread. One failing article must not fail the others merged with it."""
         try:
-            return [_finite(r.to_json_dict()) for r in self.checker.check_many(articles)]
+            return [_finite(r.to_json_dict()) for r in checker.check_many(articles)]
         except Exception:  # noqa: BLE001 - retried one by one below to find the culprit
             if len(articles) == 1:
-                return [_as_error(articles[0], self.checker)]
-        return [_as_error(article, self.checker) for article in articles]
+                return [_as_error(articles[0], checker)]
+        return [_as_error(article, checker) for article in articles]
 
     def close(self) -> None:
         for task in self._consumers:

@@ -1,0 +1,61 @@
+"""``POST /v1/trace``: an article's candidate sources and its claims checked against them."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from unspun.api.articles import parse_articles
+from unspun.api.dependencies import LoadedChecker, Queue
+from unspun.api.errors import ERROR_RESPONSES, error_response
+from unspun.api.schemas import ErrorResponse, TraceRequest, TraceResponse
+from unspun.article.model import Article
+from unspun.pipeline import Checker
+from unspun.report import ArticleInfo
+
+router = APIRouter(tags=["trace"])
+
+
+@router.post(
+    "/v1/trace",
+    response_model=TraceResponse,
+    responses={
+        **ERROR_RESPONSES,
+        501: {"model": ErrorResponse, "description": "no index configured"},
+    },
+    summary="Trace an article to its sources",
+)
+async def trace(request: TraceRequest, checker: LoadedChecker, queue: Queue) -> JSONResponse:
+    """Candidate sources and the claims checked against them (needs `unspun serve --index`)."""
+    if checker.provenance is None:
+        return error_response(
+            501,
+            "no_index",
+            "this server has no source index; start it with `unspun serve --index LOCATION`",
+        )
+    article = (await parse_articles(queue, [request]))[0]
+    result = await queue.run_model(trace_article, checker, article, request.top)
+    return JSONResponse(result)
+
+
+def trace_article(checker: Checker, article: Article, top: int) -> dict[str, Any]:
+    """Sources and claims of one article, on a worker thread. Uses the same ``annotate`` step as a
+    full check (so the answer matches a report's ``sources`` and ``claims``), without detection."""
+    found = SimpleNamespace(sources=None, claims=None)
+    checker.provenance.annotate(article, found, top=top)  # type: ignore[union-attr]
+    answer = TraceResponse(
+        article=ArticleInfo(
+            title=article.title,
+            author=article.author,
+            date=article.date,
+            url=article.url,
+            site=article.site,
+            body=article.body,
+        ),
+        sources=found.sources or [],
+        claims=found.claims,
+    )
+    return answer.model_dump(mode="json")
