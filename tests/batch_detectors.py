@@ -1,5 +1,6 @@
 """Test-only detectors for scan tests, registered by name so worker processes and Ray actors can
-create them (they import this module through UNSPUN_PLUGINS); never part of the shipped registry."""
+create them (they import this module through UNSPUN_PLUGINS, which calls ``register``); never part
+of the shipped registry."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from collections.abc import Sequence
 
 from conftest import MeanWordLengthDetector
 
-from unspun.detect.base import Scores, register
+from unspun.detect.base import Scores
+from unspun.detect.registry import register
 
 TEST_DETECTOR = "test-mean-word-length"
 # Seconds per text, so a scan of a few hundred records lasts long enough to be killed mid-way.
@@ -33,6 +35,8 @@ class ScanTestDetector(MeanWordLengthDetector):
         return super().score(texts, passages=passages)
 
 
-@register(TEST_DETECTOR, "test only: mean word length, optionally slowed down")
 def _make(delay: float | None = None) -> ScanTestDetector:
     return ScanTestDetector(delay)
+
+
+register(TEST_DETECTOR, _make, "test only: mean word length, optionally slowed down")

@@ -44,7 +44,7 @@ TEST_DETECTOR = "mean-word-length"
 @pytest.fixture(autouse=True)
 def _register_test_detector(plain_detector) -> None:
     # In-process runs find the conftest detector under this name (subprocesses never see it).
-    register(TEST_DETECTOR, "test detector: mean word length")(type(plain_detector))
+    register(TEST_DETECTOR, type(plain_detector), "test detector: mean word length")
 
 
 ARTICLE = """Council approves new budget for city parks

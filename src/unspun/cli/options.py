@@ -12,8 +12,6 @@ from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
 
-from unspun.errors import ConfigError
-
 DEFAULT_MAX_BYTES = 10_000_000
 DETECTOR_PANEL = "Detector"
 
@@ -255,29 +253,12 @@ def model_options(*, batch_size: bool = True) -> Callable[[Callable[..., R]], Ca
     return decorate
 
 
-def unsupported_option_error(detector: str, exc: TypeError) -> ConfigError | None:
-    """Turn a factory's "unexpected keyword argument 'x'" into a one-line ConfigError naming the
-    option; None when the TypeError is something else (a bug, left to surface as one)."""
-    message = str(exc)
-    marker = "unexpected keyword argument "
-    if marker not in message:
-        return None
-    name = message.split(marker, 1)[1].strip("'\" ")
-    flag = "--" + name.replace("_", "-")
-    return ConfigError(f"detector {detector!r} does not take the option {flag}")
+def load_detector(name: str, options: dict[str, Any]):  # noqa: ANN201 - a Detector
+    """``create_detector``: an option the detector does not take is a ConfigError naming it and
+    the options the detector takes (``unspun.detect.registry.check_options``)."""
+    from unspun.detect.registry import create_detector
 
-
-def load_detector(name: str, options: dict[str, Any]):
-    """``create_detector`` with an option the detector does not take reported as a ConfigError."""
-    from unspun.detect.base import create_detector
-
-    try:
-        return create_detector(name, **options)
-    except TypeError as exc:
-        error = unsupported_option_error(name, exc)
-        if error is None:
-            raise
-        raise error from None
+    return create_detector(name, **options)
 
 
 class _TrimmedLines:

@@ -1,15 +1,36 @@
-"""The Detector protocol, the Scores every detector returns, and the registry of detector names."""
+"""The Detector protocol and the Scores every detector returns. The names ``--detector`` accepts
+live in ``registry.py``; its functions are re-exported here for callers that import them here."""
 
 from __future__ import annotations
 
-import importlib
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from unspun.errors import ConfigError
+from unspun.detect.registry import (
+    PLUGINS_ENV,
+    available_detectors,
+    create_detector,
+    detector_options,
+    import_plugins,
+    plugin_modules,
+    register,
+)
+
+__all__ = [
+    "PLUGINS_ENV",
+    "Detector",
+    "PassageScore",
+    "Scores",
+    "TokenEvidence",
+    "available_detectors",
+    "create_detector",
+    "detector_options",
+    "import_plugins",
+    "plugin_modules",
+    "register",
+]
 
 
 @dataclass(frozen=True)
@@ -54,7 +75,9 @@ class Scores:
 class Detector(Protocol):
     """Anything that scores texts. ``name`` is the registry name; ``version`` identifies the trained
     state or model pair (it is written into reports and calibrations); ``settings`` are the exact
-    options that a calibration is only valid for."""
+    options that a calibration is only valid for. ``save(directory)`` writes a detector.json whose
+    ``kind`` is the import string of a class with ``load(directory, **options)`` that rebuilds it
+    (``registry.kind_of``); ``create_detector(str(directory))`` then loads it back."""
 
     name: str
     version: str
@@ -65,70 +88,3 @@ class Detector(Protocol):
     def score(self, texts: Sequence[str], *, passages: bool = True) -> list[Scores]: ...
 
     def save(self, directory: Path) -> None: ...
-
-
-DetectorFactory = Callable[..., Detector]
-_REGISTRY: dict[str, tuple[DetectorFactory, str]] = {}
-
-
-def register(name: str, description: str) -> Callable[[DetectorFactory], DetectorFactory]:
-    """Decorator: make ``factory(**options)`` available as ``--detector name``."""
-
-    def decorate(factory: DetectorFactory) -> DetectorFactory:
-        _REGISTRY[name] = (factory, description)
-        return factory
-
-    return decorate
-
-
-PLUGINS_ENV = "UNSPUN_PLUGINS"
-
-
-def plugin_modules() -> tuple[str, ...]:
-    """Modules named in UNSPUN_PLUGINS (comma-separated) that register detectors of their own."""
-    value = os.environ.get(PLUGINS_ENV, "")
-    return tuple(name.strip() for name in value.split(",") if name.strip())
-
-
-def import_plugins(modules: Sequence[str] | None = None) -> None:
-    """Import detector plugins (default: those in UNSPUN_PLUGINS); their @register decorators add
-    detectors to the registry. A plugin that cannot be imported is a ConfigError naming it."""
-    for name in plugin_modules() if modules is None else modules:
-        try:
-            importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - any failure of foreign code is one line
-            raise ConfigError(
-                f"{PLUGINS_ENV}: cannot import detector plugin {name!r}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
-
-
-def _load_builtin_detectors() -> None:
-    # Importing the modules runs their @register decorators; kept lazy so `unspun --help` is fast.
-    import unspun.detect.ensemble  # noqa: F401
-    import unspun.detect.language_model  # noqa: F401
-    import unspun.detect.supervised  # noqa: F401
-    import unspun.detect.zeroshot  # noqa: F401
-
-    import_plugins()
-
-
-def available_detectors() -> dict[str, str]:
-    """Registry name -> one-line description."""
-    _load_builtin_detectors()
-    return {name: description for name, (_, description) in sorted(_REGISTRY.items())}
-
-
-def create_detector(name: str, **options: Any) -> Detector:
-    """Build a detector by registry name, or load one saved by ``unspun train`` from a directory."""
-    _load_builtin_detectors()
-    if name in _REGISTRY:
-        factory, _ = _REGISTRY[name]
-        return factory(**options)
-    path = Path(name)
-    if path.is_dir() and (path / "detector.json").is_file():
-        from unspun.detect.saved import load_saved_detector
-
-        return load_saved_detector(path, **options)
-    known = ", ".join(sorted(_REGISTRY))
-    raise ConfigError(f"unknown detector {name!r}: choose one of {known}, or a trained directory")

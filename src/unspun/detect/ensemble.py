@@ -4,7 +4,6 @@ configured detectors (e.g. the supervised one plus Binoculars), trained on label
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -14,19 +13,18 @@ from typing import Any
 
 import numpy as np
 
-from unspun.detect.base import (
-    _REGISTRY,
-    Detector,
-    PassageScore,
-    Scores,
-    _load_builtin_detectors,
+from unspun.detect.base import Detector, PassageScore, Scores
+from unspun.detect.registry import (
+    DETECTOR_FILE,
     create_detector,
-    register,
+    detector_options,
+    kind_matches,
+    kind_of,
 )
 from unspun.errors import ConfigError
 from unspun.models.causal import model_name
 
-DETECTOR_FILE = "detector.json"
+KIND = "ensemble"
 # Options every member takes; model options only go to the members that name them.
 RUNTIME_OPTIONS = ("device", "batch_size")
 MODEL_OPTIONS = ("model", "observer", "performer", "scoring_model", "sampling_model")
@@ -50,27 +48,15 @@ class Member:
 
 
 def member_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The subset of ``options`` that detector ``name`` takes."""
-    _load_builtin_detectors()
+    """The subset of ``options`` that detector ``name`` takes (``registry.detector_options``):
+    the runtime options, and the model options it names."""
     given = {key: value for key, value in options.items() if value is not None}
-    runtime = {key: given[key] for key in RUNTIME_OPTIONS if key in given}
-    if name not in _REGISTRY:
-        return runtime  # a trained directory: only device and batch size apply
-    factory, _ = _REGISTRY[name]
-    try:
-        parameters = inspect.signature(factory).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        return runtime
-    named = {
-        key
-        for key, parameter in parameters.items()
-        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
-    }
-    chosen = dict(runtime)
+    taken = detector_options(name)
+    chosen = {key: given[key] for key in RUNTIME_OPTIONS if key in given and key in taken}
     # Local model directories are recorded as absolute paths, as in the detectors' settings, so
     # the ensemble loads from any working directory and "./m" matches "/abs/m".
     chosen.update(
-        {key: model_name(given[key]) for key in MODEL_OPTIONS if key in given and key in named}
+        {key: model_name(given[key]) for key in MODEL_OPTIONS if key in given and key in taken}
     )
     return chosen
 
@@ -84,7 +70,7 @@ def parse_members(spec: str | Sequence[str], options: dict[str, Any]) -> list[Me
         )
     if len(set(names)) != len(names):
         raise ConfigError(f"detector listed twice in the ensemble: {', '.join(names)}")
-    if "ensemble" in names:
+    if KIND in names:
         raise ConfigError("an ensemble cannot contain another ensemble")
     members = []
     for name in names:
@@ -105,7 +91,7 @@ class EnsembleDetector:
     scored the same passage span; token evidence is the first member's that has any.
     """
 
-    name = "ensemble"
+    name = KIND
 
     def __init__(
         self,
@@ -268,7 +254,7 @@ class EnsembleDetector:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         data = {
-            "kind": "ensemble",
+            "kind": kind_of(type(self)),
             "schema": "unspun.ensemble/1",
             "members": [
                 {"name": m.name, "options": m.options, "settings": d.settings}
@@ -280,7 +266,18 @@ class EnsembleDetector:
         (directory / DETECTOR_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path, **options: Any) -> EnsembleDetector:
+    def load(
+        cls,
+        directory: Path,
+        *,
+        device: str | None = None,
+        batch_size: int | None = None,
+        model: str | None = None,
+        observer: str | None = None,
+        performer: str | None = None,
+        scoring_model: str | None = None,
+        sampling_model: str | None = None,
+    ) -> EnsembleDetector:
         """Rebuild from ``directory``. ``device``/``batch_size`` apply to every member; a model
         option that differs from what a member was trained with is refused (the weights would
         no longer fit)."""
@@ -292,11 +289,17 @@ class EnsembleDetector:
             combiner = (data["mean"], data["scale"], data["weights"], float(data["intercept"]))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"{directory} is not a trained unspun ensemble: {exc}") from None
-        if data.get("kind") != "ensemble":
+        if not kind_matches(data.get("kind"), cls):
             raise ConfigError(f"{directory} holds a {data.get('kind')!r} detector, not an ensemble")
-        unknown = sorted(set(options) - set(RUNTIME_OPTIONS) - set(MODEL_OPTIONS))
-        if unknown:
-            raise ConfigError(f"the ensemble does not take {', '.join(unknown)}")
+        options = {
+            "device": device,
+            "batch_size": batch_size,
+            "model": model,
+            "observer": observer,
+            "performer": performer,
+            "scoring_model": scoring_model,
+            "sampling_model": sampling_model,
+        }
         for key in MODEL_OPTIONS:
             if options.get(key) is None:
                 continue
@@ -373,14 +376,31 @@ def train_ensemble(
     }
 
 
-@register(
-    "ensemble", "logistic combiner over several detectors, trained with `unspun train-ensemble`"
-)
-def _ensemble(path: str | None = None, **options: Any) -> EnsembleDetector:
+def trained_ensemble(
+    path: str | None = None,
+    *,
+    device: str | None = None,
+    batch_size: int | None = None,
+    model: str | None = None,
+    observer: str | None = None,
+    performer: str | None = None,
+    scoring_model: str | None = None,
+    sampling_model: str | None = None,
+) -> EnsembleDetector:
+    """The ensemble trained into ``path`` (default: where ``unspun train-ensemble`` writes)."""
     directory = Path(path).expanduser() if path else ensemble_home()
     if not (directory / DETECTOR_FILE).is_file():
         raise ConfigError(
             f"no trained ensemble in {directory}; train one with "
             "`unspun train-ensemble DATA.jsonl --members default,binoculars`"
         )
-    return EnsembleDetector.load(directory, **options)
+    return EnsembleDetector.load(
+        directory,
+        device=device,
+        batch_size=batch_size,
+        model=model,
+        observer=observer,
+        performer=performer,
+        scoring_model=scoring_model,
+        sampling_model=sampling_model,
+    )

@@ -5,9 +5,6 @@ shipped; the model is the packaged Gemma 3 270M (or whichever LM the head was tr
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -15,17 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from unspun.detect.base import create_detector, register
-from unspun.detect.calibration import CALIBRATION_FILE, Calibration
 from unspun.detect.lmfeatures import FEATURES, token_features
-from unspun.detect.supervised.head import LinearHead, load_heads, save_heads
+from unspun.detect.saved import DETECTOR_FILE, load_calibration, read_trained, save_trained
+from unspun.detect.supervised.head import LinearHead
 from unspun.detect.zeroshot.common import LMDetector
 from unspun.detect.zeroshot.lm import TokenTable
 from unspun.errors import ConfigError
 
 KIND = "language-model"
-DETECTOR_FILE = "detector.json"
-HEAD_FILE = "head.npz"
 # Tokens read per text: the beginning of an article carries the signal, and the cost of the
 # 262k-word output layer grows with every token (2 cores: ~1.3 s for 256 tokens in float32).
 DEFAULT_MAX_TOKENS = 256
@@ -71,8 +65,7 @@ class LanguageModelDetector(LMDetector):
             max_tokens=int(config.get("max_tokens", DEFAULT_MAX_TOKENS)),
         )
         self.version = str(config.get("version", "unversioned"))
-        path = directory / CALIBRATION_FILE
-        self.calibration = Calibration.load(path) if path.is_file() else None
+        self.calibration = load_calibration(directory)
 
     @staticmethod
     def settings_of(config: dict[str, Any]) -> dict[str, Any]:
@@ -124,46 +117,29 @@ class LanguageModelDetector(LMDetector):
         return logit, {name: float(values[FEATURES.index(name)]) for name in shown}
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        save_heads(directory / HEAD_FILE, document=self.head)
-        config = dict(self.config, head_sha1=file_sha1(directory / HEAD_FILE))
-        (directory / DETECTOR_FILE).write_text(
-            json.dumps(config, indent=1) + "\n", encoding="utf-8"
+        self.config = save_trained(
+            directory, type(self), self.config, {"document": self.head}, self.calibration
         )
-        self.config = config
-        if self.calibration is not None:
-            self.calibration.save(directory / CALIBRATION_FILE)
 
     @classmethod
-    def load(cls, directory: Path, **options: Any) -> LanguageModelDetector:
-        """``options``: device, dtype, batch_size (the model and window are the trained ones)."""
-        unknown = sorted(set(options) - {"device", "dtype", "batch_size"})
-        if unknown:
-            flags = ", ".join("--" + key.replace("_", "-") for key in unknown)
-            raise ConfigError(f"the {KIND} detector does not take {flags}")
-        try:
-            config = json.loads((directory / DETECTOR_FILE).read_text(encoding="utf-8"))
-            (head,) = load_heads(directory / HEAD_FILE, "document")
-        except (OSError, ValueError, KeyError) as exc:
-            raise ConfigError(f"{directory} is not a trained unspun detector: {exc}") from None
-        if config.get("kind") != KIND:
-            raise ConfigError(f"{directory} holds a {config.get('kind')!r} detector, not {KIND}")
-        if config.get("head_sha1") != file_sha1(directory / HEAD_FILE):
-            raise ConfigError(f"{directory}: {HEAD_FILE} does not match {DETECTOR_FILE}")
+    def load(
+        cls,
+        directory: Path,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        batch_size: int | None = None,
+    ) -> LanguageModelDetector:
+        """``device``, ``dtype``, ``batch_size``: how the model runs (the model, window and head
+        are the trained ones)."""
+        config, (head,) = read_trained(directory, cls, "document", name=KIND)
         unknown = set(config.get("head_features") or ()) - set(FEATURES)
         if list(config.get("features", [])) != list(FEATURES) or unknown:
             raise ConfigError(
                 f"{directory}: trained on features {config.get('features')}, this unspun "
                 f"computes {list(FEATURES)}; retrain it with this version"
             )
-        return cls(directory, config, head, **options)
-
-
-def file_sha1(path: Path) -> str:
-    return hashlib.sha1(path.read_bytes()).hexdigest()[:16]
-
-
-DEFAULT_ENV = "UNSPUN_DETECTOR"
+        return cls(directory, config, head, device=device, dtype=dtype, batch_size=batch_size)
 
 
 def shipped_directory() -> Path:
@@ -171,23 +147,11 @@ def shipped_directory() -> Path:
     return Path(str(resources.files("unspun") / "data" / KIND))
 
 
-@register(
-    KIND,
-    "Gemma 3 270M token statistics + a trained head, shipped with unspun (offline, CPU)",
-)
-def _shipped(**options: Any) -> LanguageModelDetector:
+def shipped_detector(
+    *, device: str | None = None, dtype: str | None = None, batch_size: int | None = None
+) -> LanguageModelDetector:
+    """The language-model detector shipped with unspun (registry name ``language-model``)."""
     directory = shipped_directory()
     if not (directory / DETECTOR_FILE).is_file():
         raise ConfigError(f"the shipped {KIND} detector is missing from this installation")
-    return LanguageModelDetector.load(directory, **options)
-
-
-@register(
-    "default",
-    f"the default: {KIND}, or the detector the {DEFAULT_ENV} environment variable names",
-)
-def _default(**options: Any):  # noqa: ANN202 - whichever detector is configured
-    name = os.environ.get(DEFAULT_ENV, "").strip() or KIND
-    if name == "default":
-        raise ConfigError(f"{DEFAULT_ENV}=default names itself; name a detector")
-    return create_detector(name, **options)
+    return LanguageModelDetector.load(directory, device=device, dtype=dtype, batch_size=batch_size)

@@ -83,11 +83,18 @@ def article_features(title: str | None, text: str) -> dict:
     }
 
 
+def embedding_dimension(encoder) -> int:  # noqa: ANN001
+    # sentence-transformers renamed the method; accept both spellings.
+    method = (
+        getattr(encoder, "get_embedding_dimension", None)
+        or encoder.get_sentence_embedding_dimension
+    )
+    return int(method())
+
+
 def encode(encoder, texts: list[str], batch_size: int = 32) -> np.ndarray:  # noqa: ANN001
     """Unit-length float32 embeddings."""
     if not texts:
-        from unspun.provenance.index import embedding_dimension
-
         return np.zeros((0, embedding_dimension(encoder)), dtype=np.float32)
     # Cap the length the encoder reads (the caller's setting is restored): cost grows with length.
     limit = getattr(encoder, "max_seq_length", None)

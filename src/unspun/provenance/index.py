@@ -11,6 +11,7 @@ from unspun.errors import SourceIndexError
 from unspun.provenance.fingerprint import (
     article_features,
     content_hash,
+    embedding_dimension,
     minhash,
     search_vectors,
 )
@@ -128,15 +129,6 @@ class SourceIndex:
 
     def close(self) -> None:
         self.store.close()
-
-
-def embedding_dimension(encoder) -> int:  # noqa: ANN001
-    # sentence-transformers renamed the method; accept both spellings.
-    method = (
-        getattr(encoder, "get_embedding_dimension", None)
-        or encoder.get_sentence_embedding_dimension
-    )
-    return int(method())
 
 
 def unit(vector: np.ndarray) -> np.ndarray:

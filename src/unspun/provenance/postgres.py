@@ -14,7 +14,7 @@ import json
 import numpy as np
 
 from unspun.errors import SourceIndexError
-from unspun.provenance.store import (
+from unspun.provenance.backend import (
     OLD_INDEX,
     SCHEMA_VERSION,
     PreparedDoc,

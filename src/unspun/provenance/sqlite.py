@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from unspun.errors import SourceIndexError
-from unspun.provenance.store import (
+from unspun.provenance.backend import (
     OLD_INDEX,
     SCHEMA_VERSION,
     PreparedDoc,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from unspun.detect.base import register
 from unspun.errors import ConfigError
+
+if TYPE_CHECKING:
+    from unspun.detect.supervised.model import SupervisedDetector
 
 
 def shipped_directory() -> Path:
@@ -15,21 +17,13 @@ def shipped_directory() -> Path:
     return Path(str(resources.files("unspun") / "data" / "default"))
 
 
-@register(
-    "encoder",
-    "encoder-only detector shipped with unspun (all-MiniLM-L6-v2 + style features): ~10x "
-    "faster than the default, for large crawls",
-)
-def _encoder(**options: Any):
+def shipped_detector(
+    *, device: str | None = None, batch_size: int | None = None
+) -> SupervisedDetector:
+    """The encoder detector shipped with unspun (registry names ``encoder`` and ``supervised``)."""
     from unspun.detect.supervised.model import SupervisedDetector
 
     directory = shipped_directory()
     if not (directory / "detector.json").is_file():
         raise ConfigError("the shipped encoder detector is missing from this installation")
-    return SupervisedDetector.load(directory, **options)
-
-
-register(
-    "supervised",
-    "same as 'encoder'; pass a directory written by 'unspun train' instead to use your own",
-)(_encoder)
+    return SupervisedDetector.load(directory, device=device, batch_size=batch_size)

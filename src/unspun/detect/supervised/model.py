@@ -3,8 +3,6 @@ features, read by a small logistic head; documents and passages are scored in on
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,14 +11,18 @@ import numpy as np
 
 from unspun.article.sentences import passage_windows
 from unspun.detect.base import PassageScore, Scores
-from unspun.detect.calibration import CALIBRATION_FILE, Calibration
+from unspun.detect.saved import (
+    DETECTOR_FILE,
+    file_sha1,
+    load_calibration,
+    read_trained,
+    save_trained,
+)
 from unspun.detect.supervised.embedding import PoolingEncoder
 from unspun.detect.supervised.features import log_length, style_features
-from unspun.detect.supervised.head import LinearHead, load_heads, save_heads
+from unspun.detect.supervised.head import LinearHead
 from unspun.errors import ConfigError
 
-DETECTOR_FILE = "detector.json"
-HEAD_FILE = "head.npz"
 NAME = "supervised"
 
 
@@ -56,10 +58,7 @@ class SupervisedDetector:
         self._device = device
         self._encoder = encoder
         self.version = str(config.get("version", "unversioned"))
-        calibration_path = directory / CALIBRATION_FILE
-        self.calibration = (
-            Calibration.load(calibration_path) if calibration_path.is_file() else None
-        )
+        self.calibration = load_calibration(directory)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -124,31 +123,23 @@ class SupervisedDetector:
         return results
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        save_heads(directory / HEAD_FILE, document=self.document_head, passage=self.passage_head)
-        config = dict(self.config, head_sha1=file_sha1(directory / HEAD_FILE))
-        (directory / DETECTOR_FILE).write_text(
-            json.dumps(config, indent=1) + "\n", encoding="utf-8"
+        self.config = save_trained(
+            directory,
+            type(self),
+            self.config,
+            {"document": self.document_head, "passage": self.passage_head},
+            self.calibration,
         )
-        self.config = config
-        if self.calibration is not None:
-            self.calibration.save(directory / CALIBRATION_FILE)
 
     @classmethod
-    def load(cls, directory: Path, **options: Any) -> SupervisedDetector:
-        try:
-            config = json.loads((directory / DETECTOR_FILE).read_text(encoding="utf-8"))
-            document_head, passage_head = load_heads(directory / HEAD_FILE, "document", "passage")
-        except (OSError, ValueError, KeyError) as exc:
-            raise ConfigError(f"{directory} is not a trained unspun detector: {exc}") from None
-        if config.get("kind") != "supervised":
-            raise ConfigError(
-                f"{directory} holds a {config.get('kind')!r} detector, not supervised"
-            )
-        if config.get("head_sha1") != file_sha1(directory / HEAD_FILE):
-            raise ConfigError(
-                f"{directory}: {HEAD_FILE} does not match {DETECTOR_FILE} (modified?)"
-            )
+    def load(
+        cls, directory: Path, *, device: str | None = None, batch_size: int | None = None
+    ) -> SupervisedDetector:
+        """``device``, ``batch_size``: where and how many texts at once the encoder reads (the
+        encoder and heads are the trained ones)."""
+        config, (document_head, passage_head) = read_trained(
+            directory, cls, "document", "passage", name=NAME, modified_hint=" (modified?)"
+        )
         adapter = config.get("adapter")
         if adapter:
             from unspun.detect.supervised.adapter import weights_file
@@ -159,15 +150,11 @@ class SupervisedDetector:
                     f"{directory}: the adapter does not match {DETECTOR_FILE} "
                     "(missing or modified?)"
                 )
-        allowed = {"device", "batch_size"}
-        unknown = set(options) - allowed
-        if unknown:
-            raise ConfigError(
-                f"the supervised detector does not take {', '.join(sorted(unknown))}; "
-                "those options belong to the zero-shot detectors"
-            )
-        return cls(directory, config, document_head, passage_head, **options)
-
-
-def file_sha1(path: Path) -> str:
-    return hashlib.sha1(path.read_bytes()).hexdigest()[:16]
+        return cls(
+            directory,
+            config,
+            document_head,
+            passage_head,
+            device=device,
+            **({"batch_size": batch_size} if batch_size is not None else {}),
+        )

@@ -1,4 +1,2 @@
-"""Zero-shot detectors that read text with one or two causal LMs; importing registers them:
-likelihood, log-rank, entropy, lrr, gltr (stats.py), fast-detectgpt, binoculars."""
-
-from unspun.detect.zeroshot import binoculars, fast_detectgpt, stats  # noqa: F401
+"""Zero-shot detectors that read text with one or two causal LMs: likelihood, log-rank, entropy,
+lrr, gltr (stats.py), fast-detectgpt, binoculars; their names are in ``detect/registry.py``."""

@@ -3,12 +3,9 @@ observer/performer cross-perplexity."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from unspun.detect.base import register
-from unspun.detect.zeroshot.common import LMDetector, reject_unknown
+from unspun.detect.zeroshot.common import LMDetector
 from unspun.detect.zeroshot.lm import TokenTable
 from unspun.errors import ConfigError
 
@@ -17,11 +14,6 @@ from unspun.errors import ConfigError
 PAPER_PAIR = ("tiiuae/falcon-7b", "tiiuae/falcon-7b-instruct")
 
 
-@register(
-    "binoculars",
-    "Binoculars: perplexity over cross-perplexity of a pair of LMs (needs --observer, "
-    "--performer)",
-)
 class Binoculars(LMDetector):
     """The Binoculars score of two models that share a tokenizer.
 
@@ -41,6 +33,7 @@ class Binoculars(LMDetector):
     """
 
     name = "binoculars"
+    model_parameters = {"observer": "observer", "performer": "performer"}
 
     def __init__(
         self,
@@ -53,9 +46,7 @@ class Binoculars(LMDetector):
         stride: int | None = None,
         batch_size: int | None = None,
         max_tokens: int | None = None,
-        **other: Any,
     ) -> None:
-        reject_unknown(self.name, other)
         if not observer or not performer:
             raise ConfigError(
                 "binoculars needs a pair of models of one family: --observer (a base model) and "

@@ -1,5 +1,5 @@
-"""What every language-model detector shares: model options, settings for calibration, and turning
-per-token statistics into document, passage and token-level evidence."""
+"""What every language-model detector shares: model options, settings for calibration, saving and
+loading, and turning per-token statistics into document, passage and token-level evidence."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from unspun.article.sentences import passage_windows
 from unspun.detect.base import PassageScore, Scores, TokenEvidence
+from unspun.detect.registry import DETECTOR_FILE, kind_matches, kind_of
 from unspun.detect.zeroshot.lm import TokenTable, check_window, token_tables
 from unspun.errors import ConfigError
 from unspun.models.causal import CausalLM, check_same_tokenizer, load_causal_lm
@@ -19,26 +20,21 @@ from unspun.models.causal import CausalLM, check_same_tokenizer, load_causal_lm
 DEFAULT_MAX_LENGTH = 512
 
 
-def reject_unknown(detector: str, options: dict[str, Any]) -> None:
-    """Options meant for other detectors are an error, not silently ignored (unless unset)."""
-    unknown = sorted(key for key, value in options.items() if value is not None)
-    if unknown:
-        flags = ", ".join("--" + key.replace("_", "-") for key in unknown)
-        raise ConfigError(f"detector {detector!r} does not take {flags}")
-
-
 class LMDetector:
     """Base of the zero-shot detectors: holds the models and the window settings.
 
-    Subclasses set ``name``, list their model roles in ``_models`` and implement ``_reduce``:
-    the raw statistics of a set of scored tokens -> (score, raw values), higher = more machine.
-    ``primary`` is the model whose log-probability, rank and entropy are shown per token.
+    Subclasses set ``name``, map each model role to the keyword parameter that names its model
+    (``model_parameters``, so ``save`` can write the options that rebuild the detector) and
+    implement ``_reduce``: the raw statistics of a set of scored tokens -> (score, raw values),
+    higher = more machine. ``primary`` is the model whose log-probability, rank and entropy are
+    shown per token.
     """
 
     name = "lm"
     version = "zeroshot/1"
     # Whether _reduce reads TokenTable.cross_var (it costs two more passes over the logits).
     needs_variance = False
+    model_parameters: dict[str, str] = {}
 
     def __init__(
         self,
@@ -75,6 +71,7 @@ class LMDetector:
         if max_tokens is not None and max_tokens < 1:
             raise ConfigError(f"max_tokens must be at least 1, got {max_tokens}")
         self.max_tokens = max_tokens
+        self._dtype_option = dtype
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -147,12 +144,41 @@ class LMDetector:
         raise NotImplementedError
 
     def save(self, directory: Path) -> None:
-        """A zero-shot detector has no trained state: save the options that rebuild it."""
+        """A zero-shot detector has no trained state: save the options that rebuild it (the
+        models by id or absolute path, the window and the dtype if one was chosen)."""
+        options: dict[str, Any] = {
+            parameter: self.models[role].name for role, parameter in self.model_parameters.items()
+        }
+        options.update(max_length=self.max_length, stride=self.stride, max_tokens=self.max_tokens)
+        if self._dtype_option is not None:
+            options["dtype"] = self._dtype_option
+        data = {
+            "kind": kind_of(type(self)),
+            "name": self.name,
+            "options": options,
+            "settings": self.settings,
+        }
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "zeroshot.json").write_text(
-            json.dumps(
-                {"kind": "zeroshot", "detector": self.name, "settings": self.settings}, indent=1
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        (directory / DETECTOR_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls,
+        directory: Path,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        batch_size: int | None = None,
+    ) -> LMDetector:
+        """Rebuild a zero-shot detector from what ``save`` wrote; ``device``, ``dtype`` and
+        ``batch_size`` say how the models run."""
+        try:
+            data = json.loads((directory / DETECTOR_FILE).read_text(encoding="utf-8"))
+            options = dict(data["options"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{directory} is not a saved unspun detector: {exc}") from None
+        if not kind_matches(data.get("kind"), cls):
+            raise ConfigError(f"{directory} holds a {data.get('kind')!r} detector, not {cls.name}")
+        if dtype is not None:
+            options["dtype"] = dtype
+        return cls(**options, device=device, batch_size=batch_size)

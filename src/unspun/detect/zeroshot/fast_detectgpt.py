@@ -4,20 +4,14 @@ analytically from a sampling model's and a scoring model's next-token distributi
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from unspun.detect.base import register
-from unspun.detect.zeroshot.common import LMDetector, reject_unknown
+from unspun.detect.zeroshot.common import LMDetector
 from unspun.detect.zeroshot.lm import TokenTable
 from unspun.models.packaged import DEFAULT_LM as DEFAULT_SCORING_MODEL
 
 
-@register(
-    "fast-detectgpt",
-    "Fast-DetectGPT analytic sampling discrepancy (--scoring-model, --sampling-model)",
-)
 class FastDetectGPT(LMDetector):
     """Analytic sampling discrepancy of Fast-DetectGPT.
 
@@ -35,6 +29,7 @@ class FastDetectGPT(LMDetector):
     """
 
     name = "fast-detectgpt"
+    model_parameters = {"scoring": "scoring_model", "sampling": "sampling_model"}
     needs_variance = True
 
     def __init__(
@@ -49,9 +44,7 @@ class FastDetectGPT(LMDetector):
         stride: int | None = None,
         batch_size: int | None = None,
         max_tokens: int | None = None,
-        **other: Any,
     ) -> None:
-        reject_unknown(self.name, other)
         scoring = scoring_model or model or DEFAULT_SCORING_MODEL
         sampling = sampling_model or scoring
         super().__init__(

@@ -9,12 +9,9 @@ choice) and H_i = -sum_v p(v | x_<i) log p(v | x_<i) the predictive entropy.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from unspun.detect.base import register
-from unspun.detect.zeroshot.common import LMDetector, reject_unknown
+from unspun.detect.zeroshot.common import LMDetector
 from unspun.detect.zeroshot.lm import TokenTable
 from unspun.models.packaged import DEFAULT_LM as DEFAULT_MODEL
 
@@ -23,6 +20,8 @@ GLTR_BUCKETS = (10, 100, 1000)
 
 class SingleModelDetector(LMDetector):
     """A statistic of one model's view of the text."""
+
+    model_parameters = {"model": "model"}
 
     def __init__(
         self,
@@ -34,9 +33,7 @@ class SingleModelDetector(LMDetector):
         stride: int | None = None,
         batch_size: int | None = None,
         max_tokens: int | None = None,
-        **other: Any,
     ) -> None:
-        reject_unknown(self.name, other)
         super().__init__(
             {"model": model or DEFAULT_MODEL},
             primary="model",
@@ -117,13 +114,3 @@ class GLTRDetector(SingleModelDetector):
         ]
         raw = {"top10": shares[0], "top100": shares[1], "top1000": shares[2], "rest": shares[3]}
         return shares[0], raw
-
-
-for _cls, _description in (
-    (LogLikelihoodDetector, "mean token log-likelihood under one causal LM (--model)"),
-    (LogRankDetector, "mean token log-rank under one causal LM (--model)"),
-    (EntropyDetector, "mean next-token entropy under one causal LM (--model)"),
-    (LRRDetector, "log-likelihood / log-rank ratio, DetectLLM (--model)"),
-    (GLTRDetector, "GLTR rank buckets: share of top-10 tokens (--model)"),
-):
-    register(_cls.name, _description)(_cls)
