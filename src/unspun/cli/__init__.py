@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import sys
 
@@ -20,9 +18,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-# Each module registers its commands with ``register(app)``; a module not present yet is skipped.
-COMMAND_MODULES = ["check", "train", "zeroshot", "index", "serve", "scan"]
 
 
 def _print_version(value: bool) -> None:
@@ -55,15 +50,35 @@ def _global_options(
         set_offline(True)
 
 
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        module_name = f"unspun.cli.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        importlib.import_module(module_name).register(app)
+# One module per command, named after it; each imports its heavy dependencies inside the command,
+# so importing them all here keeps `unspun --help` fast. The order is the order of `unspun --help`.
+from unspun.cli import (  # noqa: E402 - the commands need `app` defined above
+    calibrate,
+    check,
+    detectors,
+    evaluate,
+    index,
+    scan,
+    serve,
+    sites,
+    synth,
+    trace,
+    train,
+    train_ensemble,
+)
 
-
-_register_commands()
+app.command("check", no_args_is_help=True)(check.check)
+app.command("train", no_args_is_help=True)(train.train)
+app.command("eval", no_args_is_help=True)(evaluate.evaluate_command)
+app.command("detectors")(detectors.detectors)
+app.command("calibrate", no_args_is_help=True)(calibrate.calibrate)
+app.command("synth", no_args_is_help=True)(synth.synth)
+app.command("train-ensemble", no_args_is_help=True)(train_ensemble.train_ensemble)
+app.add_typer(index.index_app, name="index")
+app.command("trace")(trace.trace)
+app.command("serve")(serve.serve)
+app.command("scan", no_args_is_help=True)(scan.scan)
+app.command("sites", no_args_is_help=True)(sites.sites)
 
 
 def fail(message: str, exit_code: int) -> None:

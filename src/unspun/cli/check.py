@@ -100,7 +100,3 @@ def check(
     from unspun.render import render_report
 
     render_report(report, stdout_console(), body=not no_body)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("check", no_args_is_help=True)(check)

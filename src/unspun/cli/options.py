@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
@@ -124,6 +125,15 @@ MaxBytes = Annotated[
         "--max-bytes",
         help="Refuse inputs larger than this many bytes (checked before reading).",
         callback=_check_positive,
+    ),
+]
+# The labelled data of train, eval and train-ensemble.
+DataFiles = Annotated[
+    list[Path],
+    typer.Argument(
+        metavar="DATA.jsonl",
+        help="JSONL files, one object per line: text, label (human|machine), optional domain, "
+        "generator, pair_id.",
     ),
 ]
 

@@ -1,5 +1,5 @@
-"""``unspun scan`` (crawls and folders to a Parquet table, resumable) and ``unspun sites`` (rank the
-sites in a scan's results)."""
+"""``unspun scan``: crawls, feeds and folders of articles to a Parquet table, resumably (``unspun
+sites`` ranks the sites in it)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from unspun.cli.options import (
     model_options,
     quiet_model_loading,
     stderr_console,
-    stdout_console,
 )
 
 RUN_PANEL = "Running"
@@ -240,35 +239,3 @@ def _check_detector(settings) -> None:
         return
     known = ", ".join(available_detectors())
     raise ConfigError(f"unknown detector {name!r}: choose one of {known}, or a trained directory")
-
-
-def sites(
-    results: Annotated[Path, typer.Argument(help="Results of 'unspun scan' (Parquet).")],
-    html: Annotated[
-        Path | None,
-        typer.Option("--html", help="Also write an HTML report with charts to this file."),
-    ] = None,
-    top: Annotated[int, typer.Option("--top", min=1, help="Sites shown in the table.")] = 20,
-    min_articles: Annotated[
-        int,
-        typer.Option("--min-articles", min=1, help="Leave out sites with fewer articles."),
-    ] = 1,
-) -> None:
-    """Rank the sites in a scan by their share of articles assessed as likely spun.
-
-    Beside it: the machine-written share and the commonest template signals (95% intervals).
-    """
-
-    from unspun.batch.site_report import write_html
-    from unspun.batch.sites import render_table, summarize_sites
-
-    summaries = summarize_sites(results, min_articles=min_articles)
-    render_table(summaries, stdout_console(), top=top)
-    if html is not None:
-        write_html(summaries, html, source=str(results), top=top)
-        stderr_console().print(f"Wrote the HTML report to {html}.")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("scan", no_args_is_help=True)(scan)
-    app.command("sites", no_args_is_help=True)(sites)

@@ -170,7 +170,3 @@ def _warm_up(checker) -> float:
     started = time.perf_counter()
     checker.check_many([Article(paragraphs=paragraphs), Article(paragraphs=paragraphs)])
     return (time.perf_counter() - started) / 2
-
-
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -224,16 +226,104 @@ def find_calibration(detector: Any) -> Calibration | None:
     one a detector carries (the shipped supervised model does). One made for other models or
     settings is never borrowed.
     """
-    home = calibration_home()
-    if home.is_dir():
-        for path in sorted(home.glob("*.json")):
-            try:
-                candidate = Calibration.load(path)
-            except ConfigError:
-                continue
-            if candidate.matches(detector.name, detector.settings):
-                return candidate
+    for _, candidate in saved_calibrations():
+        if candidate.matches(detector.name, detector.settings):
+            return candidate
     own = getattr(detector, "calibration", None)
     if own is not None and own.matches(detector.name, detector.settings):
         return own
     return None
+
+
+def saved_calibrations() -> list[tuple[Path, Calibration]]:
+    """Every readable calibration ``unspun calibrate`` saved, by file name (unreadable ones are
+    passed over: a half-written file must not stop checking)."""
+    home = calibration_home()
+    found: list[tuple[Path, Calibration]] = []
+    if home.is_dir():
+        for path in sorted(home.glob("*.json")):
+            try:
+                found.append((path, Calibration.load(path)))
+            except ConfigError:
+                continue
+    return found
+
+
+def require_enough_texts(count: int, target_fpr: float) -> None:
+    """Refuse, before any model loads, a reference too small to show ``target_fpr`` at all."""
+    if target_fpr * count < 1:
+        raise ConfigError(
+            f"{count} human texts cannot show a false-positive rate of {target_fpr:g}; "
+            f"use at least {int(1 / target_fpr) + 1} texts (better: 10x that)"
+        )
+
+
+def score_texts(
+    detector: Any,
+    texts: Sequence[str],
+    *,
+    batch_size: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[float]:
+    """Raw document scores through the same normalisation as ``unspun check``."""
+    from unspun.normalize import normalize
+
+    scores: list[float] = []
+    for begin in range(0, len(texts), batch_size):
+        batch = [normalize(text).text for text in texts[begin : begin + batch_size]]
+        scores.extend(float(s.document) for s in detector.score(batch, passages=False))
+        if progress is not None:
+            progress(len(scores), len(texts))
+    return scores
+
+
+def calibrate_detector(
+    detector: Any,
+    texts: Sequence[str],
+    *,
+    target_fpr: float,
+    domains: Sequence[str] | None = None,
+    source: str = "held-out human text",
+    meta: dict[str, Any] | None = None,
+    batch_size: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+) -> Calibration:
+    """A calibration of ``detector`` (exact settings) on held-out human ``texts``.
+
+    Texts without a finite score (too short for the detector) are left out and counted in
+    ``meta``; ``source`` names where the texts came from in the verdict's reason.
+    """
+    require_enough_texts(len(texts), target_fpr)
+    scores = score_texts(detector, texts, batch_size=batch_size, progress=progress)
+    kept = [i for i, score in enumerate(scores) if math.isfinite(score)]
+    if not kept:
+        raise ConfigError("no human text got a finite score (all too short?)")
+    calibration = Calibration(
+        detector=detector.name,
+        settings=detector.settings,
+        human_scores=[scores[i] for i in kept],
+        reference=f"{len(kept):,} human texts from {source}",
+        human_domains=[str(domains[i]) for i in kept] if domains is not None else None,
+        meta={
+            **(meta or {}),
+            "skipped_non_finite": len(scores) - len(kept),
+            "version": detector.version,
+        },
+    )
+    calibration.check_target_fpr(target_fpr)
+    return calibration
+
+
+def save_calibration(calibration: Calibration) -> Path:
+    """Save under :func:`calibration_home`, named by detector and settings, where
+    :func:`find_calibration` finds it for exactly these settings; returns the file."""
+    home = calibration_home()
+    home.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha1(json.dumps(calibration.settings, sort_keys=True, default=str).encode())
+    path = home / f"{_file_name(calibration.detector)}-{digest.hexdigest()[:12]}.json"
+    calibration.save(path)
+    return path
+
+
+def _file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in Path(name).name) or "detector"
