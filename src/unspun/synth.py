@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from unspun.article.sentences import split_sentences
-from unspun.errors import ConfigError, EmptyInput, InputNotFound, MalformedInput
+from unspun.errors import ConfigError, EmptyInput, MalformedInput
+from unspun.jsonl import read_objects
 from unspun.models.causal import CausalLM
 
 STYLES = ("auto", "continue", "chat")
@@ -32,38 +33,20 @@ class HumanArticle:
 def read_human(path: str | Path) -> tuple[list[HumanArticle], int]:
     """Human articles from JSONL (``text`` required; optional ``title``/``headline``, ``id``,
     ``pair_id``, ``domain``, ``label``). Records labelled machine are skipped and counted."""
-    path = Path(path)
-    if not path.exists():
-        raise InputNotFound(f"{path}: no such file")
-    if path.is_dir():
-        raise InputNotFound(f"{path}: is a directory, expected a JSONL file")
     articles: list[HumanArticle] = []
     skipped = 0
-    number = 0
-    try:
-        with path.open("r", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                article = _parse(line, f"{path}:{number}")
-                if article is None:
-                    skipped += 1
-                else:
-                    articles.append(article)
-    except UnicodeDecodeError:
-        raise MalformedInput(f"{path}: not UTF-8 text (line {number + 1})") from None
+    for where, data in read_objects(path):
+        article = _parse(data, where)
+        if article is None:
+            skipped += 1
+        else:
+            articles.append(article)
     if not articles:
         raise EmptyInput(f"no human-written records found in {path}")
     return articles, skipped
 
 
-def _parse(line: str, where: str) -> HumanArticle | None:
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise MalformedInput(f"{where}: invalid JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise MalformedInput(f"{where}: expected a JSON object, got {type(data).__name__}")
+def _parse(data: dict[str, Any], where: str) -> HumanArticle | None:
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise MalformedInput(f"{where}: missing or empty 'text'")

@@ -3,7 +3,6 @@ with stable ids; nothing here parses articles, so reading stays cheap and runs a
 
 from __future__ import annotations
 
-import codecs
 import csv
 import json
 import os
@@ -23,7 +22,6 @@ from unspun.errors import (
 DEFAULT_MAX_RECORD_BYTES = 10_000_000
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text"}
 SKIPPED_FILE = "file(s) of another type in a folder (read: .html, .htm, .xhtml, .txt)"
-_CHUNK = 64 * 1024
 
 
 @dataclass
@@ -130,31 +128,20 @@ def _invalid(unit: InputUnit, position: int, error: str, url: str | None = None)
 
 
 def _iter_jsonl(unit: InputUnit, max_bytes: int) -> Iterator[RawRecord]:
-    with open(unit.path, "rb") as handle:
-        number = 0
-        while True:
-            line = handle.readline(max_bytes + 1)
-            if not line:
-                return
-            number += 1
-            if len(line) > max_bytes and not line.endswith(b"\n"):
-                # Drain the rest of the oversized line in chunks instead of holding it.
-                while True:
-                    rest = handle.readline(_CHUNK)
-                    if not rest or rest.endswith(b"\n"):
-                        break
-                yield _invalid(unit, number, f"line {number} is over {max_bytes} bytes")
-                continue
-            if not line.strip():
-                continue
-            if number == 1 and line.startswith(codecs.BOM_UTF8):
-                line = line[len(codecs.BOM_UTF8) :]
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError:
-                yield _invalid(unit, number, f"line {number} is not UTF-8 text")
-                continue
-            yield RawRecord(_record_id(unit, number), unit.label, number, "record", text.strip())
+    from unspun.jsonl import iter_lines
+
+    # Lines are kept as text here; each is parsed as JSON when its row is built.
+    for line in iter_lines(unit.path, max_line_bytes=max_bytes):
+        number = line.number
+        if line.too_long:
+            yield _invalid(unit, number, f"line {number} is over {max_bytes} bytes")
+            continue
+        try:
+            text = line.data.decode("utf-8")
+        except UnicodeDecodeError:
+            yield _invalid(unit, number, f"line {number} is not UTF-8 text")
+            continue
+        yield RawRecord(_record_id(unit, number), unit.label, number, "record", text.strip())
 
 
 def _iter_csv(unit: InputUnit, max_bytes: int) -> Iterator[RawRecord]:

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from unspun.errors import EmptyInput, InputNotFound, MalformedInput
+from unspun.errors import EmptyInput, MalformedInput
+from unspun.jsonl import read_objects
 
 LABELS = ("human", "machine")
 
@@ -29,40 +31,19 @@ class LabelledText:
 
 def read_labelled(paths: Iterable[str | Path]) -> list[LabelledText]:
     """Read JSONL files; raise MalformedInput naming the file and line of the first bad line."""
-    records: list[LabelledText] = []
-    for raw_path in paths:
-        path = Path(raw_path)
-        if not path.exists():
-            raise InputNotFound(f"{path}: no such file")
-        if path.is_dir():
-            raise InputNotFound(f"{path}: is a directory, expected a JSONL file")
-        try:
-            handle = path.open("rb")
-        except OSError as exc:
-            raise InputNotFound(f"{path}: cannot open ({exc.strerror})") from None
-        with handle:
-            # Decoded line by line so a bad byte is reported on its own line (a text-mode reader
-            # decodes in chunks and fails before the first line is even numbered).
-            for number, raw_line in enumerate(handle, start=1):
-                try:
-                    line = raw_line.decode("utf-8-sig" if number == 1 else "utf-8")
-                except UnicodeDecodeError:
-                    raise MalformedInput(f"{path}:{number}: not UTF-8 text") from None
-                if line.strip():
-                    records.append(_parse_line(line, path, number))
+    paths = list(paths)
+    records = [_labelled(data, where) for path in paths for where, data in read_objects(path)]
     if not records:
         raise EmptyInput("no labelled records found in " + ", ".join(str(p) for p in paths))
     return records
 
 
-def _parse_line(line: str, path: Path, number: int) -> LabelledText:
-    where = f"{path}:{number}"
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise MalformedInput(f"{where}: invalid JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise MalformedInput(f"{where}: expected a JSON object, got {type(data).__name__}")
+def pair_key(record: LabelledText) -> str:
+    """What keeps a human text and its machine counterpart on the same side of a split."""
+    return record.pair_id or record.id or hashlib.sha1(record.text.encode()).hexdigest()
+
+
+def _labelled(data: dict[str, Any], where: str) -> LabelledText:
     text, label = data.get("text"), data.get("label")
     if not isinstance(text, str) or not text.strip():
         raise MalformedInput(f"{where}: missing or empty 'text'")

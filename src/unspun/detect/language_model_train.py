@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from unspun.detect.calibration import Calibration
-from unspun.detect.data import LabelledText
+from unspun.detect.data import LabelledText, pair_key
 from unspun.detect.language_model import (
     DEFAULT_MAX_TOKENS,
     DETECTOR_FILE,
@@ -23,8 +23,7 @@ from unspun.detect.language_model import (
 )
 from unspun.detect.lmfeatures import FEATURES
 from unspun.detect.supervised.head import LinearHead
-from unspun.detect.supervised.train import pair_key
-from unspun.errors import ConfigError
+from unspun.errors import ConfigError, MalformedInput
 from unspun.models.packaged import PACKAGED_LM
 
 Progress = Callable[[str, int, int], None]
@@ -46,11 +45,13 @@ class FeatureCache:
         self.path = root / "lm-features" / f"{key}.jsonl" if root is not None else None
         self.rows: dict[str, list[float]] = {}
         if self.path is not None and self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
+            from unspun.jsonl import iter_lines, parse_line
+
+            for line in iter_lines(self.path):
                 try:
-                    entry = json.loads(line)
+                    entry = parse_line(line, str(self.path))
                     self.rows[entry["sha1"]] = entry["features"]
-                except (ValueError, KeyError, TypeError):
+                except (MalformedInput, KeyError, TypeError):
                     continue  # a line cut short by a crash
 
     @staticmethod

@@ -3,7 +3,6 @@ an error row with its line number instead of stopping the batch (as a bad record
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from unspun.provenance.store import SourceDoc
 
 # The same bound a scan puts on one record: a runaway line costs one error row, not the memory.
 MAX_LINE_BYTES = 10_000_000
-_DRAIN_BYTES = 64 * 1024
 
 
 @dataclass
@@ -46,31 +44,15 @@ def iter_trace_records(
     path: Path, *, max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[TraceRecord]:
     """The records of ``path`` in order, streamed; only a file that cannot be opened raises."""
+    from unspun.jsonl import iter_lines
+
     if not path.is_file():
         raise InputNotFound(f"{path}: no such file")
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise InputNotFound(f"cannot read {path}: {exc.strerror or exc}") from None
-    with handle:
-        number = 0
-        while line := handle.readline(max_line_bytes + 1):
-            number += 1
-            if len(line) > max_line_bytes and not line.endswith(b"\n"):
-                _drain(handle)
-                yield TraceRecord(number, error=f"line {number}: over {max_line_bytes} bytes")
-                continue
-            if number == 1 and line.startswith(codecs.BOM_UTF8):
-                line = line[len(codecs.BOM_UTF8) :]
-            if line.strip():
-                yield _record(number, line)
-
-
-def _drain(handle) -> None:  # noqa: ANN001 - a binary file object
-    """Skip the rest of an oversized line in chunks instead of holding it."""
-    while rest := handle.readline(_DRAIN_BYTES):
-        if rest.endswith(b"\n"):
-            return
+    for line in iter_lines(path, max_line_bytes=max_line_bytes):
+        if line.too_long:
+            yield TraceRecord(line.number, error=f"line {line.number}: over {max_line_bytes} bytes")
+        else:
+            yield _record(line.number, line.data)
 
 
 def _record(number: int, line: bytes) -> TraceRecord:

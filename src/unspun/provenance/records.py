@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from unspun.errors import BinaryInput, EmptyInput, InputNotFound, MalformedInput
+from unspun.jsonl import parse_json
 from unspun.provenance.store import SourceDoc
 
 RECORD_FIELDS = ("id", "text", "title", "url", "date", "site", "author")
@@ -142,10 +143,7 @@ def _jsonl_lines(path: Path, lines: Iterator[str]) -> Iterator[tuple[int, Source
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise MalformedInput(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+        record = parse_json(line, f"{path}:{number}")
         yield number, record_to_doc(record, f"{path}:{number}")
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from unspun.article.sentences import passage_windows
 from unspun.detect.calibration import Calibration
-from unspun.detect.data import LabelledText
+from unspun.detect.data import LabelledText, pair_key
 from unspun.detect.supervised.adapter import ADAPTER_DIR, train_adapter, weights_file
 from unspun.detect.supervised.augment import EDIT_SEED, EDITED_WEIGHT, edited_copy
 from unspun.detect.supervised.embedding import PoolingEncoder
@@ -139,10 +139,6 @@ def add_edited_copies(
     if len(rows):
         edited[rows] = featurise(encoder, copies, passages=False, progress=progress).documents
     features.edited = edited
-
-
-def pair_key(record: LabelledText) -> str:
-    return record.pair_id or record.id or hashlib.sha1(record.text.encode()).hexdigest()
 
 
 def is_heldout(key: str, share: float = HELDOUT_SHARE) -> bool:
