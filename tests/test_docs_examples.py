@@ -274,6 +274,7 @@ def run_unspun(command: str, workdir: Path, monkeypatch) -> tuple[str, int]:
     """Runs ``unspun ARGS`` in this process through the console entry point (model loading and
     imports are shared with the other examples); returns stdout + stderr and the exit code."""
     from unspun.cli import main
+    from unspun.models import hub
 
     words = shlex.split(command)
     assert words[0] == "unspun", f"only unspun commands are run: {command}"
@@ -284,11 +285,16 @@ def run_unspun(command: str, workdir: Path, monkeypatch) -> tuple[str, int]:
     monkeypatch.setattr(sys.modules["__main__"], "__package__", None, raising=False)
     out, err = io.StringIO(), io.StringIO()
     code = 0
+    was_offline = hub.offline()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             main()
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            # `unspun --offline` turns the whole process offline: later tests must not inherit it.
+            if hub.offline() != was_offline:
+                hub.set_offline(was_offline)
     return out.getvalue() + err.getvalue(), code
 
 
@@ -404,6 +410,16 @@ def _run_python(example: Example, workdir: Path, monkeypatch) -> None:
     assert len(printed) >= len(expected), f"{example.name}: printed {printed}"
     for want, got in zip(expected, printed, strict=False):
         assert _lines_match([want], got), f"{example.name}: printed {got!r}, the text says {want!r}"
+
+
+def test_examples_leave_the_process_online(workdir, monkeypatch):
+    from unspun.models import hub
+
+    if hub.offline():
+        pytest.skip("this process runs offline anyway")
+    output, code = run_unspun("unspun --offline check missing.txt", workdir, monkeypatch)
+    assert code == 3, output
+    assert not hub.offline()
 
 
 def test_the_comparison_can_fail():
