@@ -3,6 +3,7 @@ features, read by a small logistic head; documents and passages are scored in on
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,16 @@ class SupervisedDetector:
         return results
 
     def save(self, directory: Path) -> None:
+        # The adapter and a fine-tuned encoder live inside the trained directory: a copy
+        # elsewhere needs them too.
+        for part in (self.config.get("adapter"), self.config.get("encoder")):
+            source = self.directory / part if part else None
+            if (
+                source is not None
+                and source.is_dir()
+                and source.resolve() != (directory / part).resolve()
+            ):
+                shutil.copytree(source, directory / part, dirs_exist_ok=True)
         self.config = save_trained(
             directory,
             type(self),
