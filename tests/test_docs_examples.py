@@ -440,3 +440,33 @@ def test_the_comparison_can_fail():
     }
     assert shown != _report_facts(" POSSIBLY SPUN   x\n • body_cut_off: stops")
     assert os.environ.get("UNSPUN_DETECTOR") == "encoder"
+
+
+def test_readme_stays_short():
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 250, f"README.md has {len(lines)} lines; move detail to docs/"
+
+
+def test_reference_pages_are_generated_from_the_code():
+    """The build hook's CLI reference names every command and its options; the schema page every
+    field of the report."""
+    import importlib.util
+
+    import typer
+
+    from unspun.cli import app
+    from unspun.report import Report
+
+    spec = importlib.util.spec_from_file_location("gen_reference", REPO / "docs/gen_reference.py")
+    gen_reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen_reference)
+
+    cli_page = gen_reference.cli_reference()
+    for name in typer.main.get_command(app).commands:
+        assert f"## `unspun {name}`" in cli_page, name
+    assert "--target-fpr" in cli_page and "--detector" in cli_page
+    assert "\x1b[" not in cli_page, "no terminal colour codes in the page"
+
+    schema_page = gen_reference.report_schema()
+    for field in Report.model_json_schema(by_alias=True)["properties"]:
+        assert f"| `{field}` |" in schema_page, field
