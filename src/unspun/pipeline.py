@@ -33,6 +33,10 @@ from unspun.report import (
 )
 
 DEFAULT_DETECTOR = "default"
+# The most characters of an article's (normalised) text a detector scores: ~16,000 words, longer
+# than nearly any news article. Beyond it only the beginning is scored and the report says so,
+# which keeps the cost of a huge input bounded (reading and signals stay linear in its size).
+MAX_SCORED_CHARS = 100_000
 
 
 @dataclass
@@ -46,6 +50,7 @@ class CheckConfig:
     index: str | None = None
     top_sources: int = 5
     tokens: bool = True
+    max_scored_chars: int = MAX_SCORED_CHARS
 
 
 class Checker:
@@ -73,12 +78,17 @@ class Checker:
     def check_many(self, articles: Sequence[Article]) -> list[Report]:
         """Check articles in one batch through the detector (the fast path for scans and APIs)."""
         normalized = [normalize(article.body) for article in articles]
-        scores = self.detector.score([n.text for n in normalized])
+        scored = [scored_part(n.text, self.config.max_scored_chars) for n in normalized]
+        scores = self.detector.score(scored)
         reports = []
         abstained = []
-        for article, norm, score in zip(articles, normalized, scores, strict=True):
+        for article, norm, part, score in zip(articles, normalized, scored, scores, strict=True):
             abstain = abstain_reason(norm.text, min_words=self.config.min_words)
-            reports.append(self._report(article, norm, score, abstain))
+            report = self._report(article, norm, score, abstain)
+            if len(part) < len(norm.text):
+                report.detector.chars_scored = len(part)
+                report.detector.chars_not_scored = len(norm.text) - len(part)
+            reports.append(report)
             # decide() gives "uncertain" without a judgement in exactly these cases; otherwise
             # "uncertain" is the grey zone, which the assessment weighs.
             abstained.append(
@@ -170,6 +180,15 @@ class Checker:
                 )
             )
         return tokens
+
+
+def scored_part(text: str, limit: int) -> str:
+    """The beginning of ``text`` a detector scores: all of it up to ``limit`` characters, else
+    cut at the last whitespace before the limit (never inside a word)."""
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(" ", 0, limit + 1), text.rfind("\n", 0, limit + 1))
+    return text[: cut if cut > 0 else limit]
 
 
 def _finite_or_none(value: float) -> float | None:

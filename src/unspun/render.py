@@ -37,6 +37,10 @@ ASSESSMENT_STYLES = {
 }
 STRENGTH_STYLES = {"strong": "bold red", "moderate": "dark_orange", "weak": "dim"}
 HOT, WARM = "bold red", "yellow"
+# Marks for colourless output: at or above the threshold, in the grey zone.
+HOT_MARK, WARM_MARK = "▶", "▷"
+# The most body characters the text report lays out.
+BODY_CHARS = 100_000
 TOP_PASSAGES = 3
 # GLTR's buckets: how often the author picked a word the language model ranked this highly.
 RANK_BUCKETS = ((10, "top 10", "green"), (100, "top 100", "yellow"), (1000, "top 1000", "red"))
@@ -60,8 +64,10 @@ def render_report(report: Report, console: Console | None = None, *, body: bool 
     console.print(_metadata(report))
     if body and report.article.body:
         console.print()
-        console.print(Text("Article body", style="bold underline"), _legend(report))
         markers = console.color_system is None
+        console.print(
+            Text("Article body", style="bold underline"), _legend(report, markers=markers)
+        )
         console.print(Padding(_highlighted_body(report, markers=markers), (0, 0, 0, 2)))
     if report.signals:
         console.print()
@@ -149,6 +155,11 @@ def _detector(report: Report) -> str:
             f"\nread the first {info.tokens_scored or 0:,} tokens; the remaining "
             f"{info.tokens_not_scored:,} were not scored"
         )
+    if info.chars_not_scored:
+        text += (
+            f"\na very long text: scored its first {info.chars_scored or 0:,} characters; "
+            f"the remaining {info.chars_not_scored:,} were not scored"
+        )
     return text
 
 
@@ -206,12 +217,15 @@ def passage_styles(report: Report) -> dict[int, str]:
     return styles
 
 
-def _legend(report: Report) -> Text:
+def _legend(report: Report, *, markers: bool) -> Text:
+    """What the highlights mean: by colour, or (colourless output) by the marker before each."""
+    hot = f"{HOT_MARK} " if markers else "red"
+    warm = f"{WARM_MARK} " if markers else "yellow"
     legend = Text(" ")
     if report.threshold is not None:
-        legend.append("red", style=HOT)
+        legend.append(hot, style=HOT)
         legend.append(": passage at or above the threshold; ")
-    legend.append("yellow", style=WARM)
+    legend.append(warm, style=WARM)
     if report.grey_threshold is not None:
         legend.append(": passage in the grey zone; unmarked: below it; [score]")
     else:
@@ -221,23 +235,37 @@ def _legend(report: Report) -> Text:
 
 
 def _highlighted_body(report: Report, *, markers: bool) -> Text:
-    """The body with passages highlighted; ``markers`` adds ▶ … [score] for colourless output."""
+    """The body with passages highlighted; ``markers`` adds a mark and [score] for colourless
+    output (▶ at or above the threshold, ▷ in the grey zone). A very long body is shown up to
+    BODY_CHARS (laying out megabytes in a terminal takes minutes and helps nobody)."""
     body = report.article.body
+    shown = body if len(body) <= BODY_CHARS else _cut_at_space(body, BODY_CHARS)
     styles = passage_styles(report)
     text = Text()
     position = 0
     for index, passage in sorted(enumerate(report.passages), key=lambda item: item[1].start):
         style = styles.get(index)
-        if style is None or passage.start < position:
+        if style is None or passage.start < position or passage.end > len(shown):
             continue
-        text.append(body[position : passage.start])
+        text.append(shown[position : passage.start])
         if markers:
-            text.append("▶ ", style=style)
-        text.append(body[passage.start : passage.end], style=style)
+            text.append(f"{HOT_MARK if style == HOT else WARM_MARK} ", style=style)
+        text.append(shown[passage.start : passage.end], style=style)
         text.append(f" [{passage.score:.2f}]", style=f"dim {style}")
         position = passage.end
-    text.append(body[position:])
+    text.append(shown[position:])
+    if len(shown) < len(body):
+        text.append(
+            f"\n… {len(body) - len(shown):,} more characters not shown "
+            "(the JSON report carries the whole body)",
+            style="dim",
+        )
     return text
+
+
+def _cut_at_space(text: str, limit: int) -> str:
+    cut = text.rfind(" ", 0, limit + 1)
+    return text[: cut if cut > 0 else limit]
 
 
 def _signals(signals: Sequence[SignalInfo]) -> Group:

@@ -21,6 +21,10 @@ class DetectorInfo(BaseModel):
     # Tokens read and tokens left unread (a detector that reads only the beginning says so).
     tokens_scored: int | None = None
     tokens_not_scored: int | None = None
+    # A very long text is scored on its beginning only (a bounded part, so that time grows
+    # linearly with the input at most): characters of the normalised text left out, if any.
+    chars_scored: int | None = None
+    chars_not_scored: int | None = None
 
 
 class ArticleInfo(BaseModel):
@@ -67,6 +71,11 @@ class SourceInfo(BaseModel):
     date: str | None = None
     score: float
     reason: str
+    headline_similarity: float | None = Field(
+        default=None,
+        description="cosine of the article's title or sub-headline with this source's title or "
+        "lead (0..1); null when the article has no headline",
+    )
 
 
 class EvidenceInfo(BaseModel):

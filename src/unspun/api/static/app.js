@@ -243,12 +243,16 @@
     $("reason").textContent = report.reason ? "Why: " + report.reason : "";
     const info = report.detector;
     $("detector-line").textContent = "Detector: " + info.name + " "
-      + info.version + " · " + (report.article.body.split(/\s+/).filter(Boolean).length)
-      + " words"
+      + info.version + " · "
+      + counted(report.article.body.split(/\s+/).filter(Boolean).length, "word")
       + (info.model ? " · language model " + info.model + " (" + (info.dtype || "default") + ")" : "")
       + (info.tokens_not_scored
         ? " · read the first " + info.tokens_scored + " tokens, " + info.tokens_not_scored
           + " not scored"
+        : "")
+      + (info.chars_not_scored
+        ? " · a very long text: scored its first " + info.chars_scored.toLocaleString("en")
+          + " characters, " + info.chars_not_scored.toLocaleString("en") + " not scored"
         : "");
 
     renderSignals(report.signals || []);
@@ -463,3 +467,9 @@
   });
   loadHealth();
 })();
+
+// "1 word", "2 words": a count with its noun in the right number.
+function counted(n, noun) {
+  return n.toLocaleString("en") + " " + noun + (n === 1 ? "" : "s");
+}
+

@@ -3,7 +3,9 @@ document and over any set of passages in one pass: passages cost no extra forwar
 
 from __future__ import annotations
 
+import bisect
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -160,6 +162,9 @@ class PoolingEncoder:
         counts = [0 for _ in texts]
         passage_sums = [np.zeros((len(p), self.dim), dtype=np.float64) for p in passages]
         passage_counts = [np.zeros(len(p), dtype=np.int64) for p in passages]
+        span_ends = [
+            _running_max_ends(p) if _in_text_order(p) else None for p in passages
+        ]
         # Every window runs alone: a batch of one row, no padding. Dynamic int8 quantisation
         # scales a linear layer's input by its range over the whole batch tensor (padding
         # included), and padding can change float results too, so in a padded batch a text's
@@ -173,7 +178,15 @@ class PoolingEncoder:
             spans = passages[index]
             if spans:
                 centres = offsets[: len(ids)].mean(axis=1)
-                for p, (start, end) in enumerate(spans):
+                # Only the passages this window overlaps (spans are in text order): visiting
+                # every passage for every window made a long text quadratic.
+                first, last = (
+                    _overlapping(span_ends[index], spans, centres)
+                    if span_ends[index] is not None
+                    else (0, len(spans))
+                )
+                for p in range(first, last):
+                    start, end = spans[p]
                     inside = (centres >= start) & (centres < end)
                     if inside.any():
                         passage_sums[index][p] += vectors[inside].sum(axis=0)
@@ -275,3 +288,34 @@ def _special_template(tokenizer) -> tuple[list[int], list[int]]:
 def _unit(vector: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(vector)
     return vector / norm if norm > 0 else vector
+
+
+def _in_text_order(spans: Sequence[tuple[int, int]]) -> bool:
+    return all(a[0] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+
+def _running_max_ends(spans: Sequence[tuple[int, int]]) -> list[int]:
+    """For each passage, the largest end among it and those before it (non-decreasing, so it can
+    be bisected even if passages overlap)."""
+    ends, highest = [], -math.inf
+    for _, end in spans:
+        highest = max(highest, end)
+        ends.append(highest)
+    return ends
+
+
+def _overlapping(
+    running_ends: list[int], spans: Sequence[tuple[int, int]], centres: np.ndarray
+) -> tuple[int, int]:
+    """The range of passage indices that can hold any of a window's token centres: passages
+    before ``first`` all end at or before the smallest centre, and those from ``last`` on start
+    after the largest (passage starts are in text order)."""
+    if not len(centres):
+        return 0, 0
+    first = bisect.bisect_right(running_ends, float(centres.min()))
+    last = first
+    highest = float(centres.max())
+    while last < len(spans) and spans[last][0] <= highest:
+        last += 1
+    return first, last
+
