@@ -1,4 +1,4 @@
-"""Long inputs cost time linear in their length, and a bounded, stated part of a huge one is scored."""
+"""Long inputs cost time linear in their length; a huge one is scored on a stated beginning."""
 
 from __future__ import annotations
 
