@@ -227,3 +227,27 @@ def test_index_adds_the_top_traced_source(tmp_path):
     rows = sorted(_rows(out), key=lambda row: row["position"])
     assert [row["top_source"] for row in rows] == ["wire-0", "wire-1", "wire-2", "wire-3"]
     assert all(row["top_source_score"] > 0.5 for row in rows)
+
+
+def test_a_redirected_scan_prints_no_bar_and_counts_in_words(tmp_path):
+    feed = write_jsonl(tmp_path / "feed.jsonl", article_records(1))
+    result = subprocess.run(
+        [
+            UNSPUN,
+            "scan",
+            str(feed),
+            "--out",
+            str(tmp_path / "r.parquet"),
+            "--detector",
+            TEST_DETECTOR,
+        ],
+        capture_output=True,
+        text=True,
+        env=scan_env(0),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    # stderr is a pipe here: no progress bar frames, only the summary lines.
+    assert "━" not in result.stderr and "scanning" not in result.stderr
+    assert "Wrote 1 row to" in result.stderr and "0 errors, 0 duplicates" in result.stderr
+    assert "This run: 1 record in" in result.stderr

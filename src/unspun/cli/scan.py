@@ -19,6 +19,7 @@ from unspun.cli.options import (
     quiet_model_loading,
     stderr_console,
 )
+from unspun.wording import counted
 
 RUN_PANEL = "Running"
 
@@ -28,8 +29,33 @@ class Engine(StrEnum):
     ray = "ray"
 
 
+class _QuietProgress:
+    """Progress off a terminal: no bar (a redirected stderr gets no animation frames), only the
+    resume line worth keeping in a log."""
+
+    def __init__(self, console) -> None:
+        self.console = console
+
+    def start(self, total: int, already_done: int) -> None:
+        if already_done:
+            self.console.print(_resuming(total, already_done))
+
+    def advance(self, rows: int) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def _resuming(total: int, already_done: int) -> str:
+    return (
+        f"Resuming: skipped {counted(already_done, 'record')} already done "
+        f"({total - already_done:,} of {total:,} left)."
+    )
+
+
 class _RichProgress:
-    """A Rich progress bar with rate and ETA, on stderr."""
+    """A Rich progress bar with rate and ETA, on stderr (a terminal)."""
 
     def __init__(self, console) -> None:
         from rich.progress import (
@@ -59,10 +85,7 @@ class _RichProgress:
 
     def start(self, total: int, already_done: int) -> None:
         if already_done:
-            self.console.print(
-                f"Resuming: skipped {already_done:,} records already done "
-                f"({total - already_done:,} of {total:,} left)."
-            )
+            self.console.print(_resuming(total, already_done))
         self.task = self.progress.add_task("scan", total=total - already_done, rate="")
         self.progress.start()
 
@@ -197,7 +220,7 @@ def scan(
         max_record_bytes=max_bytes,
         restart=restart,
     )
-    progress = _RichProgress(console)
+    progress = _RichProgress(console) if console.is_terminal else _QuietProgress(console)
     try:
         summary = run_scan(inputs, out, settings, options, progress)
     finally:
@@ -207,11 +230,12 @@ def scan(
         f"{totals.verdicts.get(v, 0):,} {v}" for v in ("machine", "human", "uncertain")
     )
     console.print(
-        f"Wrote {totals.records:,} rows to {out}: {verdicts}, {totals.errors:,} errors, "
-        f"{totals.duplicates:,} duplicates (identical article text)."
+        f"Wrote {counted(totals.records, 'row')} to {out}: {verdicts}, "
+        f"{counted(totals.errors, 'error')}, {counted(totals.duplicates, 'duplicate')} "
+        "(identical article text)."
     )
     console.print(
-        f"This run: {summary.scanned:,} records in {summary.seconds:.1f} s "
+        f"This run: {counted(summary.scanned, 'record')} in {summary.seconds:.1f} s "
         f"({summary.rate:.1f} articles/s); skipped {summary.already_done:,} already done."
     )
     if summary.warc_skipped:
@@ -219,7 +243,8 @@ def scan(
         console.print(f"Skipped, no article to check: {skipped}.")
     if totals.records != summary.records:
         console.print(
-            f"[yellow]warning:[/] {summary.records:,} input records but {totals.records:,} rows; "
+            f"[yellow]warning:[/] {counted(summary.records, 'input record')} but "
+            f"{counted(totals.records, 'row')}; "
             "did the inputs change during the scan?"
         )
 
