@@ -59,3 +59,13 @@ def test_a_very_long_body_is_shown_up_to_a_bound_and_says_so() -> None:
     shown = body.rfind(" ", 0, BODY_CHARS + 1)  # cut at the last space within the bound
     assert f"… {len(body) - shown:,} more characters not shown" in out
     assert out.count("word") == shown // 5 + 1
+
+
+def test_counts_are_in_words_of_the_right_number() -> None:
+    from unspun.detect.domain import abstain_reason
+    from unspun.wording import counted
+
+    assert counted(1, "row") == "1 row" and counted(0, "row") == "0 rows"
+    assert counted(12_345, "entry", "entries") == "12,345 entries"
+    assert abstain_reason("Hello", min_words=50).startswith("too short: 1 word; a verdict needs")
+    assert abstain_reason("Hello there", min_words=50).startswith("too short: 2 words;")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from unspun.wording import counted
+
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # The most frequent English function words; ordinary English prose has 35-55 % of its words here.
 _FUNCTION_WORDS = frozenset(
@@ -21,7 +23,8 @@ def abstain_reason(text: str, *, min_words: int) -> str | None:
     words = _WORD.findall(text)
     if len(words) < min_words:
         return (
-            f"too short: {len(words)} words; a verdict needs at least {min_words} words "
+            f"too short: {counted(len(words), 'word')}; a verdict needs at least "
+            f"{counted(min_words, 'word')} "
             "of body text"
         )
     visible = [c for c in text if not c.isspace()]

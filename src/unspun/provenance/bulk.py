@@ -12,6 +12,7 @@ from typing import Any
 from unspun.errors import InputNotFound, SourceIndexError, UnspunError
 from unspun.provenance.records import record_to_doc
 from unspun.provenance.store import SourceDoc
+from unspun.wording import counted
 
 # The same bound a scan puts on one record: a runaway line costs one error row, not the memory.
 MAX_LINE_BYTES = 10_000_000
@@ -117,10 +118,12 @@ def failure_message(path: Path, tally: BulkTally) -> str:
     """The closing line when some records failed: how many, where, and the first reason."""
     lines = ", ".join(str(n) for n in tally.failed_lines[:10])
     more = f" and {len(tally.failed_lines) - 10} more" if len(tally.failed_lines) > 10 else ""
+    one_failed = len(tally.failed_lines) == 1
     return (
-        f"{path}: {len(tally.failed_lines)} of {tally.records} records could not be traced "
-        f"(lines {lines}{more}; first: {tally.first_error}); their rows carry an 'error', "
-        f"the other {tally.traced} were traced"
+        f"{path}: {len(tally.failed_lines)} of {counted(tally.records, 'record')} could not be "
+        f"traced ({'line' if one_failed else 'lines'} {lines}{more}; first: "
+        f"{tally.first_error}); {'its row carries' if one_failed else 'their rows carry'} "
+        f"an 'error', the other {tally.traced} {'was' if tally.traced == 1 else 'were'} traced"
     )
 
 
