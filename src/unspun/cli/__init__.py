@@ -7,7 +7,10 @@ import sys
 
 import typer
 
+from unspun.cli.help import hide_flag_types
 from unspun.errors import UnspunError
+
+hide_flag_types()
 
 app = typer.Typer(
     name="unspun",
