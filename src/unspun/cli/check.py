@@ -80,7 +80,8 @@ def check(
     from unspun.article import read_article
     from unspun.pipeline import CheckConfig, Checker
 
-    article = read_article(path, max_bytes=max_bytes, kind=kind.value)
+    with busy("Reading the article…"):
+        article = read_article(path, max_bytes=max_bytes, kind=kind.value)
     config = CheckConfig(
         detector=detector,
         detector_options=models.detector_options(),
