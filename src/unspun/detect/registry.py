@@ -176,7 +176,7 @@ def import_string(target: str) -> Any:
         found: Any = importlib.import_module(module_name)
         for attribute in attributes.split("."):
             found = getattr(found, attribute)
-    except (ImportError, AttributeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a plugin's failure to import is one line too
         raise ConfigError(f"cannot import {target!r}: {type(exc).__name__}: {exc}") from None
     return found
 
@@ -275,8 +275,11 @@ def check_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     """The options that were given (``None`` means not given, so each detector keeps its own
     default); an option detector ``name`` does not take is a ConfigError naming the detector,
     the option and the options it takes."""
+    return _given_options(name, options, detector_options(name))
+
+
+def _given_options(name: str, options: dict[str, Any], taken: dict[str, Any]) -> dict[str, Any]:
     given = {key: value for key, value in options.items() if value is not None}
-    taken = detector_options(name)
     unknown = sorted(set(given) - set(taken))
     if unknown:
         takes = ", ".join(_flag(option) for option in taken) or "no options"
@@ -293,9 +296,10 @@ def check_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
 def create_detector(name: str, **options: Any) -> Any:
     """Build a Detector by registry name, or load one saved in a directory (``unspun train``,
     ``unspun train-ensemble``, or any detector's ``save``). Options left as ``None`` keep the
-    detector's defaults; one it does not take is a ConfigError."""
-    given = check_options(name, options)
+    detector's defaults; one it does not take is a ConfigError (see :func:`check_options`)."""
     constructor, directory = _constructor(name)
+    taken = _keyword_parameters(constructor, skip_first=directory is not None)
+    given = _given_options(name, options, taken)
     if directory is not None:
         return constructor(directory, **given)
     return constructor(**given)
@@ -316,11 +320,6 @@ def saved_class(directory: Path) -> type:
     if not callable(getattr(found, "load", None)):
         raise ConfigError(f"{directory}: detector kind {kind!r} has no load()")
     return found
-
-
-def load_saved_detector(directory: Path, **options: Any) -> Any:
-    """Load the detector saved in ``directory`` (what ``create_detector(str(directory))`` does)."""
-    return create_detector(str(directory), **options)
 
 
 def kind_matches(kind: Any, detector_class: type) -> bool:
