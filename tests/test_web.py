@@ -339,3 +339,84 @@ def test_docs_page_renders_the_schema_without_a_cdn(browser, plain_detector):
         assert page.locator("h2:has-text('GET /v1/health')").count() == 1
         assert problems == []
         context.close()
+
+
+def _region(image, box: dict, scale: float = 1.0):
+    left, top = int(box["x"] * scale), int(box["y"] * scale)
+    right = int((box["x"] + box["width"]) * scale)
+    bottom = int((box["y"] + box["height"]) * scale)
+    return image.crop((left, top, right, bottom)).convert("RGB")
+
+
+def _drawn(region) -> bool:
+    """Something is drawn there (text on a background), not one flat colour."""
+    low, high = zip(*region.getextrema(), strict=True)
+    return max(h - lo for lo, h in zip(low, high, strict=True)) > 60
+
+
+def _rgb(css: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in re.findall(r"\d+", css)[:3])
+
+
+def test_screenshot_shows_the_verdict_highlighted_passages_and_sources(
+    browser, plain_detector, index_dir
+):
+    """A PNG of a checked article, read back pixel by pixel: the verdict, the passage highlights
+    (in the colours the page's style gives them) and the sources table are really on screen."""
+    image_module = pytest.importorskip("PIL.Image")
+    if index_dir is None:
+        pytest.skip("examples/reference-corpus.jsonl is not in this checkout")
+    checker = Checker(CheckConfig(index=index_dir), detector=plain_detector)
+    RESULTS.mkdir(exist_ok=True)
+    shot = RESULTS / "web-checked.png"
+    with running_page(checker) as base:
+        context, page, problems, _ = open_page(
+            browser, base, viewport={"width": 1280, "height": 900}
+        )
+        page.fill("#article-input", example_text())
+        page.click("#check-button")
+        page.wait_for_selector("#result:not([hidden]) #verdict-heading:not(:empty)")
+        page.wait_for_selector("#sources tbody tr")
+        page.screenshot(path=str(shot), full_page=True)
+        image = image_module.open(shot)
+        width, height = image.size
+        scroll = page.evaluate("[window.scrollX, window.scrollY]")
+        assert scroll == [0, 0]
+
+        def box(selector: str) -> dict:
+            found = page.locator(selector).first.bounding_box()
+            assert found and found["width"] > 0 and found["height"] > 0, selector
+            assert found["x"] + found["width"] <= width and found["y"] + found["height"] <= height
+            return found
+
+        assert _drawn(_region(image, box("#verdict-heading")))
+        assert _drawn(_region(image, box("#assessment-heading")))
+        assert _drawn(_region(image, box("#sources tbody tr")))
+        assert "Dock workers strike" in page.inner_text("#sources tbody tr >> nth=0")
+        marks = page.locator("#article-body mark.passage")
+        assert marks.count() > 0
+        # Each highlighted passage shows its background colour on screen: the commonest colour
+        # of its first line is the one its style gives it (within anti-aliasing).
+        checked = 0
+        for i in range(marks.count()):
+            mark = marks.nth(i)
+            background = _rgb(mark.evaluate("n => getComputedStyle(n).backgroundColor"))
+            if background == (0, 0, 0) or "rgba(0, 0, 0, 0)" in mark.evaluate(
+                "n => getComputedStyle(n).backgroundColor"
+            ):
+                continue  # a passage left unhighlighted (below the grey zone)
+            first_line = mark.evaluate(
+                "n => { const r = n.getClientRects()[0]; "
+                "return {x: r.x, y: r.y, width: r.width, height: r.height}; }"
+            )
+            region = _region(image, first_line)
+            count, commonest = max(region.getcolors(region.width * region.height))
+            assert all(abs(a - b) <= 12 for a, b in zip(commonest, background, strict=True)), (
+                i,
+                commonest,
+                background,
+            )
+            checked += 1
+        assert checked > 0, "no highlighted passage to look at"
+        assert problems == [], problems
+        context.close()
