@@ -2,6 +2,7 @@
 compares with the hand-set weights on held-out pairs, overall, per domain and leave-one-domain-out.
 
     python benchmarks/train_reranker.py [--index DIR] [--threads 1] [--write]
+    python benchmarks/train_reranker.py --headline [--headline-index DIR] [--write]
 
 Queries are the machine texts of ../shared/data/detect with the opening they share with their
 original removed (as in provenance_recall.py); each is traced against the benchmark index that
@@ -13,6 +14,13 @@ split 70/30 by a hash of pair_id (``is_heldout``): the shipped weights are fitte
 only, so provenance_recall.py can report recall on pairs the weights never saw. The candidate
 features are cached under /tmp (``--cache``); only the model weights (means, scales,
 coefficients) are written into the repository, never texts.
+
+``--headline`` fits the headline stage instead (rerank.HeadlineStage: the body model's logit
+weighed against the headline's similarity) on the training-side cases of headline_trace.py
+(articles that kept story A's headline over a machine body about story B, with A and B both
+training pairs), disjoint from the held-out cases that headline_trace.py reports; ``--write`` then
+replaces only the ``headline`` block of reranker.json. Refit it whenever the body model changes:
+it takes the body model's logit as a feature.
 """
 
 from __future__ import annotations
@@ -93,6 +101,96 @@ def collect(index_dir: str, cache: Path, total: int) -> dict[str, np.ndarray]:
     return data
 
 
+def collect_headline(index_dir: str, total: int) -> dict[str, np.ndarray]:
+    """Headline-stage features of every training-side case of headline_trace.py (a few minutes;
+    not cached: they depend on the shipped body model)."""
+    from headline_trace import build_index as build_headline_index
+    from headline_trace import make_cases
+
+    from unspun.provenance.rerank import headline_matrix, load_reranker
+    from unspun.provenance.trace import Tracer
+
+    base = load_reranker()
+    if base is None:
+        sys.exit("the shipped body re-ranker cannot be read; train it first (without --headline)")
+    index = build_headline_index(index_dir, total)
+    tracer = Tracer(index, hand_weights=True)
+    cases = make_cases("train")
+    rows, labels, qids, stories, kinds = [], [], [], [], []
+    for q, case in enumerate(cases):
+        query = tracer.prepare(case.title, case.body, subtitle=case.subtitle)
+        stored, parts, x = tracer.candidates(query)
+        rows.append(
+            headline_matrix(
+                base.logit(x),
+                np.array([p["headline_cosine"] for p in parts]),
+                np.array([p["headline_words"] for p in parts]),
+            )
+        )
+        labels += [d.doc.id == case.story for d in stored]
+        qids += [q] * len(stored)
+        stories.append(case.story)
+        kinds.append(case.title_kind)
+    return {
+        "x": np.vstack(rows),
+        "label": np.asarray(labels, dtype=bool),
+        "qid": np.asarray(qids, dtype=np.int64),
+        "pair_id": np.asarray(stories),
+        "kind": np.asarray(kinds),
+    }
+
+
+def train_headline(args: argparse.Namespace) -> int:
+    """Fit and (with --write) ship the headline stage; see the module docstring."""
+    import json
+
+    from unspun.provenance.rerank import HEADLINE_FEATURES, HeadlineStage, shipped_path
+
+    data = collect_headline(args.headline_index, args.headline_total)
+    qid, x, y = data["qid"], data["x"], data["label"]
+    n_queries = len(data["pair_id"])
+    boundaries = np.searchsorted(qid, np.arange(n_queries + 1))
+    data["rows_of"] = [np.arange(boundaries[q], boundaries[q + 1]) for q in range(n_queries)]
+    covered = np.asarray([y[r].any() for r in data["rows_of"]])
+    print(f"{n_queries} training-side cases, {len(y)} candidates; the headline's story among the "
+          f"candidates for {covered.mean():.3f}")  # fmt: skip
+    all_q = np.arange(n_queries)
+    print(f"body model alone: recall@1 {recall(x[:, 0], data, all_q)[0]:.4f}")
+    fold = np.asarray([int(hashlib.sha1(p.encode()).hexdigest()[8:16], 16) % 3 for p in
+                       data["pair_id"]])  # fmt: skip
+    results = {}
+    for c in (0.01, 0.1, 1.0, 10.0):
+        r1 = []
+        for k in range(3):
+            train_rows = fold[qid] != k
+            fitted = fit(x[train_rows], y[train_rows], qid[train_rows], c, "pairwise")
+            r1.append(recall(predict(fitted, x), data, all_q[fold == k])[0])
+        results[c] = float(np.mean(r1))
+    c = args.c or max(results, key=lambda k: results[k])
+    print("3-fold CV by story on the training cases (recall@1): " + ", ".join(
+        f"{k:g}: {v:.4f}" for k, v in results.items()) + f" -> C={c:g}")  # fmt: skip
+    means, scales, coef, intercept = fit(x, y, qid, c, "pairwise")
+    print("coefficients (standardised features):")
+    for name, weight in zip(HEADLINE_FEATURES, coef, strict=True):
+        print(f"  {name:22s} {weight:+.3f}")
+    stage = HeadlineStage(means=means, scales=scales, coef=coef, intercept=intercept)
+    print(f"fitted on all training cases: recall@1 {recall(predict((means, scales, coef, intercept), x), data, all_q)[0]:.4f}")  # noqa: E501
+    if args.write:
+        path = REPO / "src" / "unspun" / "data" / "reranker.json"
+        shipped = json.loads(path.read_text(encoding="utf-8"))
+        shipped["headline"] = stage.as_json(
+            {
+                "trained_on": f"{n_queries} training-side cases of benchmarks/headline_trace.py "
+                "(story A's headline over a machine body about story B; A and B training pairs)",
+                "objective": "pairwise",
+                "C": c,
+            }
+        )
+        path.write_text(json.dumps(shipped, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote the headline stage into {path} (loads from {shipped_path()})")
+    return 0
+
+
 def recall(scores: np.ndarray, data: dict, queries: np.ndarray) -> tuple[float, float]:
     """recall@1 and @5 over ``queries`` (a query whose source is no candidate counts as a miss)."""
     hits1 = hits5 = 0
@@ -161,7 +259,17 @@ def main() -> int:
         help="comma-separated features to leave out (their weights are zero): an ablation; "
         "not with --write",
     )
+    parser.add_argument(
+        "--headline", action="store_true", help="fit the headline stage (see the docstring)"
+    )
+    parser.add_argument("--headline-index", default="/tmp/unspun-bench/headline-v1")
+    parser.add_argument("--headline-total", type=int, default=3000)
     args = parser.parse_args()
+    if args.headline:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        return train_headline(args)
     if args.without and args.write:
         parser.error("--without is an ablation; the shipped model uses every feature")
 
@@ -264,9 +372,16 @@ def main() -> int:
         )
 
     if args.write:
+        from unspun.provenance.rerank import load_reranker
+
+        # The shipped headline stage is kept; it takes this model's logit, so refit it after.
+        shipped = load_reranker()
         reranker = Reranker(
             means=means, scales=scales, coef=coef, intercept=intercept, version=VERSION,
+            headline=shipped.headline if shipped is not None else None,
         )  # fmt: skip
+        if reranker.headline is not None:
+            print("kept the shipped headline stage: refit it with --headline --write")
         extra = {
             "trained_on": "machine continuations of ../shared/data/detect (shared opening "
             "removed) against originals + synthetic distractors (benchmarks/train_reranker.py)",

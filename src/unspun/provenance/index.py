@@ -15,9 +15,14 @@ from unspun.provenance.fingerprint import (
     minhash,
     search_vectors,
 )
+from unspun.provenance.headline import FEATURE_KEY, headline_vectors, pack
 from unspun.provenance.store import IndexStore, PreparedDoc, SourceDoc, open_store
 
 ENCODER_ID = "sentence-transformers/all-MiniLM-L6-v2"
+# Version of what an indexed article's features hold. 2: its title and lead vectors (headline.py),
+# for headline tracing. An index of version 1 (no such key) still loads and traces: the vectors of
+# its candidates are computed at trace time instead.
+FEATURES_VERSION = 2
 
 
 @dataclass
@@ -58,16 +63,18 @@ class SourceIndex:
         return self._encoder
 
     def prepare(self, docs: list[SourceDoc], hashes: list[str]) -> list[PreparedDoc]:
-        vectors = search_vectors(self.encoder, [d.title for d in docs], [d.text for d in docs])
+        titles, texts = [d.title for d in docs], [d.text for d in docs]
+        vectors = search_vectors(self.encoder, titles, texts)
+        headlines = headline_vectors(self.encoder, titles, texts)
         return [
             PreparedDoc(
                 doc=d,
                 content_hash=h,
                 embedding=v,
                 minhash=minhash(d.text),
-                features=article_features(d.title, d.text),
+                features={**article_features(d.title, d.text), FEATURE_KEY: pack(hv)},
             )
-            for d, h, v in zip(docs, hashes, vectors, strict=True)
+            for d, h, v, hv in zip(docs, hashes, vectors, headlines, strict=True)
         ]
 
     def add(
@@ -113,7 +120,13 @@ class SourceIndex:
             if len(batch) >= batch_size:
                 flush()
         flush()
-        self.store.set_meta({"encoder": ENCODER_ID, "dim": embedding_dimension(self.encoder)})
+        self.store.set_meta(
+            {
+                "encoder": ENCODER_ID,
+                "dim": embedding_dimension(self.encoder),
+                "features_version": FEATURES_VERSION,
+            }
+        )
         result.seconds = time.perf_counter() - started
         return result
 

@@ -48,6 +48,15 @@ FEATURES = [
     "opening_in_query_gap",  # ... minus the best of the query's candidates
     "entities_in_opening",  # share of the query's entities named in the candidate's start
 ]
+# The headline stage, for an article with a title or sub-headline: the re-ranker's logit for the
+# body, and how closely the headline matches the candidate's title or lead (headline.py).
+HEADLINE_FEATURES = [
+    "logit",  # the body re-ranker's logit
+    "headline_cosine",  # best cosine of a query headline with the candidate's title or lead
+    "headline_cosine_gap",  # ... minus the best of the query's candidates
+    "headline_words",  # rarity-weighted share of a query headline's words in the title + lead
+    "headline_words_gap",  # ... minus the best of the query's candidates
+]
 
 
 def rarity(word: str) -> float:
@@ -60,7 +69,7 @@ def _weighted(words: frozenset[str]) -> tuple[tuple[str, float], ...]:
     return tuple((w, r) for w in words if (r := rarity(w)) > 0)
 
 
-def _share(ours: frozenset[str], theirs: set[str] | frozenset[str]) -> float:
+def share(ours: frozenset[str], theirs: set[str] | frozenset[str]) -> float:
     """Rarity-weighted share of ``ours`` found in ``theirs``."""
     weighted = _weighted(ours)
     total = sum(r for _, r in weighted)
@@ -116,9 +125,9 @@ def feature_matrix(
         row[col["headline"]] = p["headline"]
         tokens = _WORD.findall(text.lower())
         opening = frozenset(tokens[:OPENING_WORDS])
-        row[col["terms_in_text"]] = _share(terms, set(tokens))
-        row[col["terms_in_opening"]] = _share(terms, opening)
-        row[col["opening_in_query"]] = _share(opening, query_words)
+        row[col["terms_in_text"]] = share(terms, set(tokens))
+        row[col["terms_in_opening"]] = share(terms, opening)
+        row[col["opening_in_query"]] = share(opening, query_words)
         row[col["entities_in_opening"]] = (
             sum(w in opening for w in entity_words) / len(entity_words) if entity_words else 0.0
         )
@@ -131,19 +140,83 @@ def feature_matrix(
     return x
 
 
+def headline_matrix(logits: np.ndarray, cosines: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """One row of HEADLINE_FEATURES per candidate of a query that has a headline."""
+    x = np.zeros((len(logits), len(HEADLINE_FEATURES)), dtype=np.float64)
+    if len(logits) == 0:
+        return x
+    x[:, 0] = logits
+    x[:, 1] = cosines
+    x[:, 2] = cosines - cosines.max()
+    x[:, 3] = lexical
+    x[:, 4] = lexical - lexical.max()
+    return x
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+@dataclass
+class HeadlineStage:
+    """A standardised logistic model over HEADLINE_FEATURES: the body's score (the re-ranker's
+    logit) weighed against the headline's similarity, for articles that have a headline."""
+
+    means: np.ndarray
+    scales: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return _sigmoid(((x - self.means) / self.scales) @ self.coef + self.intercept)
+
+    def as_json(self, extra: dict | None = None) -> dict:
+        return {
+            "features": HEADLINE_FEATURES,
+            "means": [round(float(v), 8) for v in self.means],
+            "scales": [round(float(v), 8) for v in self.scales],
+            "coef": [round(float(v), 8) for v in self.coef],
+            "intercept": round(float(self.intercept), 8),
+            **(extra or {}),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> HeadlineStage:
+        if not isinstance(data, dict) or data.get("features") != HEADLINE_FEATURES:
+            raise ValueError("re-ranker headline features differ from this unspun's")
+        means, scales, coef, intercept = _weights(data, len(HEADLINE_FEATURES))
+        return cls(means, scales, coef, intercept)
+
+
+def _weights(data: dict, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    arrays = [np.asarray(data[k], dtype=np.float64) for k in ("means", "scales", "coef")]
+    if any(a.shape != (n,) or not np.isfinite(a).all() for a in arrays):
+        raise ValueError("re-ranker weights are malformed")
+    if (arrays[1] <= 0).any():
+        raise ValueError("re-ranker scales must be positive")
+    intercept = float(data["intercept"])
+    if not math.isfinite(intercept):
+        raise ValueError("re-ranker intercept is not finite")
+    return arrays[0], arrays[1], arrays[2], intercept
+
+
 @dataclass
 class Reranker:
-    """A standardised logistic model over FEATURES: probability that a candidate is the source."""
+    """A standardised logistic model over FEATURES: probability that a candidate is the source;
+    ``headline`` (when shipped) re-scores the candidates of an article that has a headline."""
 
     means: np.ndarray
     scales: np.ndarray
     coef: np.ndarray
     intercept: float
     version: str
+    headline: HeadlineStage | None = None
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.means) / self.scales) @ self.coef + self.intercept
 
     def score(self, x: np.ndarray) -> np.ndarray:
-        z = ((x - self.means) / self.scales) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+        return _sigmoid(self.logit(x))
 
     def as_json(self, extra: dict | None = None) -> dict:
         return {
@@ -154,6 +227,7 @@ class Reranker:
             "scales": [round(float(v), 8) for v in self.scales],
             "coef": [round(float(v), 8) for v in self.coef],
             "intercept": round(float(self.intercept), 8),
+            **({"headline": self.headline.as_json()} if self.headline is not None else {}),
             **(extra or {}),
         }
 
@@ -164,15 +238,12 @@ class Reranker:
             raise ValueError("not an unspun re-ranker")
         if data.get("features") != FEATURES:
             raise ValueError("re-ranker features differ from this unspun's")
-        arrays = [np.asarray(data[k], dtype=np.float64) for k in ("means", "scales", "coef")]
-        if any(a.shape != (len(FEATURES),) or not np.isfinite(a).all() for a in arrays):
-            raise ValueError("re-ranker weights are malformed")
-        if (arrays[1] <= 0).any():
-            raise ValueError("re-ranker scales must be positive")
-        intercept = float(data["intercept"])
-        if not math.isfinite(intercept):
-            raise ValueError("re-ranker intercept is not finite")
-        return cls(*arrays, intercept=intercept, version=str(data.get("version", "")))
+        means, scales, coef, intercept = _weights(data, len(FEATURES))
+        # A file made before the headline stage existed still loads (it scores bodies only).
+        headline = HeadlineStage.from_json(data["headline"]) if "headline" in data else None
+        return cls(
+            means, scales, coef, intercept, version=str(data.get("version", "")), headline=headline
+        )
 
 
 def shipped_path() -> Path:

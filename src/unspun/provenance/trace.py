@@ -22,8 +22,21 @@ from unspun.provenance.fingerprint import (
     minhash_similarity,
     words,
 )
+from unspun.provenance.headline import (
+    FEATURE_KEY,
+    HeadlineQuery,
+    headline_vectors,
+    similarities,
+    unpack,
+)
 from unspun.provenance.index import SourceIndex
-from unspun.provenance.rerank import Reranker, Retrieval, feature_matrix, load_reranker
+from unspun.provenance.rerank import (
+    Reranker,
+    Retrieval,
+    feature_matrix,
+    headline_matrix,
+    load_reranker,
+)
 from unspun.provenance.store import StoredDoc
 
 CANDIDATES = 40  # per retriever; the union is re-ranked
@@ -39,6 +52,12 @@ VECTOR_CANDIDATES = 80
 # than the sampling noise and lowered the scores of sources matched on a later passage (below
 # MIN_SOURCE_SCORE), so it was dropped.
 WEIGHTS = {"semantic": 0.6, "bm25": 0.15, "entities": 0.1, "shingles": 0.1, "headline": 0.05}
+# With the hand-set weights, an article that has a headline is scored by this share of the
+# headline's similarity (stretched like the body's cosine) and the rest of the body's score: a
+# content farm keeps the headline and invents the body (see headline.py).
+HAND_HEADLINE_WEIGHT = 0.5
+# Candidates found by the headline alone, per retriever (BM25 on its words, its embedding).
+HEADLINE_CANDIDATES = 20
 
 
 @dataclass
@@ -56,6 +75,7 @@ class Query:
     sketch: np.ndarray | None = None
     headlines: list[list[str]] = field(default_factory=list)
     words: set[str] = field(default_factory=set)
+    headline: HeadlineQuery | None = None  # title and sub-headline embedded; None without both
 
 
 @dataclass
@@ -76,6 +96,9 @@ class Candidate:
             "date": d.date,
             "score": round(self.score, 4),
             "reason": self.reason,
+            "headline_similarity": (
+                round(self.parts["headline_cosine"], 4) if "headline_cosine" in self.parts else None
+            ),
         }
 
 
@@ -117,6 +140,7 @@ class Tracer:
         query.terms = list(dict.fromkeys(terms))[:64]
         query.sketch = minhash(text)
         query.words = set(words(f"{title or ''} {text}"))
+        query.headline = HeadlineQuery.of(self.index.encoder, title, subtitle)
         return query
 
     def trace(
@@ -134,7 +158,7 @@ class Tracer:
         learned = self.reranker is not None
         stored, parts, features = self.candidates(query, features=learned)
         if self.reranker is not None and len(stored):
-            scores = [float(s) for s in self.reranker.score(features)]
+            scores = [float(s) for s in self.score(features, parts)]
         else:
             scores = [hand_score(p) for p in parts]
         candidates = [
@@ -143,6 +167,21 @@ class Tracer:
         ]
         candidates.sort(key=lambda c: -c.score)
         return candidates[:top]
+
+    def score(self, features: np.ndarray, parts: list[dict[str, float]]) -> np.ndarray:
+        """The learned score of each candidate: the body re-ranker's, re-scored with the
+        headline's similarity when the article has a headline and the model a headline stage."""
+        assert self.reranker is not None
+        stage = self.reranker.headline
+        if stage is None or not parts or "headline_cosine" not in parts[0]:
+            return self.reranker.score(features)
+        return stage.score(
+            headline_matrix(
+                self.reranker.logit(features),
+                np.array([p["headline_cosine"] for p in parts]),
+                np.array([p["headline_words"] for p in parts]),
+            )
+        )
 
     def candidates(
         self, query: Query, *, features: bool = True
@@ -157,14 +196,29 @@ class Tracer:
         floor = min(cosines.values()) if cosines else 0.0
         best_text = max((s for _, s in text_hits), default=0.0) or 1.0
         text_scores = {k: s / best_text for k, s in text_hits}
-        keys = list(
-            dict.fromkeys([k for k, _ in text_hits] + [k for k, _ in vector_hits[:CANDIDATES]])
-        )
-        stored = store.fetch(keys)
+        keys = [k for k, _ in text_hits] + [k for k, _ in vector_hits[:CANDIDATES]]
+        if query.headline is not None:
+            # The story whose headline an article kept is a candidate even when its body is not
+            # like the article's: search with the headline's words and with its embedding.
+            terms = rare_terms(" ".join(query.headline.texts), 24)
+            keys += [k for k, _ in store.text_search(terms, HEADLINE_CANDIDATES)]
+            for vector in query.headline.vectors:
+                keys += [k for k, _ in store.vector_search(vector, HEADLINE_CANDIDATES)]
+        stored = store.fetch(list(dict.fromkeys(keys)))
         parts = [
             self._parts(query, d, cosines.get(d.key, floor), text_scores.get(d.key, 0.0))
             for d in stored
         ]
+        if query.headline is not None and stored:
+            cosine, lexical = similarities(
+                query.headline,
+                self._headline_vectors(stored),
+                [d.doc.title for d in stored],
+                [d.doc.text for d in stored],
+            )
+            for p, c, w in zip(parts, cosine, lexical, strict=True):
+                p["headline_cosine"] = float(c)
+                p["headline_words"] = float(w)
         if not features:
             return stored, parts, np.zeros((len(stored), 0))
         retrieval = Retrieval(
@@ -185,6 +239,24 @@ class Tracer:
             retrieval,
         )
         return stored, parts, matrix
+
+    def _headline_vectors(self, stored: list[StoredDoc]) -> np.ndarray:
+        """(n, 2, dim) title and lead vectors of candidates: stored at indexing; an article of an
+        index built before they were stored gets them computed here (not written back)."""
+        found = [unpack(d.features.get(FEATURE_KEY, "")) for d in stored]
+        missing = [i for i, v in enumerate(found) if v is None]
+        if missing:
+            computed = headline_vectors(
+                self.index.encoder,
+                [stored[i].doc.title for i in missing],
+                [stored[i].doc.text for i in missing],
+            )
+            for i, vectors in zip(missing, computed, strict=True):
+                found[i] = vectors
+        dim = max(v.shape[1] for v in found if v is not None)
+        return np.stack(
+            [v if v is not None and v.shape[1] == dim else np.zeros((2, dim)) for v in found]
+        ).astype(np.float32)
 
     @staticmethod
     def _parts(query: Query, stored: StoredDoc, cosine: float, bm25: float) -> dict[str, float]:
@@ -229,13 +301,17 @@ def hand_score(parts: dict[str, float]) -> float:
     # Cosine of unrelated MiniLM texts sits near 0.1-0.2; stretch the useful range onto 0..1.
     semantic = min(1.0, max(0.0, (parts["semantic"] - 0.15) / 0.7))
     shingles = min(1.0, parts["shingles"] * 2)
-    return (
+    body = (
         WEIGHTS["semantic"] * semantic
         + WEIGHTS["bm25"] * parts["bm25"]
         + WEIGHTS["entities"] * parts["entities"]
         + WEIGHTS["shingles"] * shingles
         + WEIGHTS["headline"] * parts["headline"]
     )
+    if "headline_cosine" not in parts:
+        return body
+    headline = min(1.0, max(0.0, (parts["headline_cosine"] - 0.15) / 0.7))
+    return HAND_HEADLINE_WEIGHT * headline + (1 - HAND_HEADLINE_WEIGHT) * body
 
 
 def _plural(n: int, word: str) -> str:
@@ -256,6 +332,8 @@ def _reason(parts: dict[str, float]) -> str:
         reasons.append(_plural(int(parts["n_quotes"]), "identical quote"))
     if parts["shingles"] >= 0.05:
         reasons.append(f"{parts['shingles']:.0%} shared word sequences")
+    if "headline_cosine" in parts:
+        reasons.append(f"headline similarity {parts['headline_cosine']:.2f}")
     reasons.append(f"meaning similarity {parts['semantic']:.2f}")
     if parts["bm25"] >= 0.999:
         reasons.append("best keyword match")
