@@ -11,6 +11,7 @@ from pathlib import Path
 
 from unspun.batch.sites import SiteSummary, share_text, top_counts
 from unspun.stats import wilson_interval
+from unspun.wording import counted
 
 
 def _png(figure) -> str:
@@ -101,9 +102,10 @@ def write_html(sites: list[SiteSummary], path: Path, *, source: str, top: int = 
         "table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;"
         "padding:.3em .6em;text-align:left}td.n{text-align:right}img{max-width:100%}</style>",
         "</head><body>",
-        f"<h1>Site report</h1><p>From <code>{esc(source)}</code>: {len(sites)} sites, "
-        f"{sum(s.articles for s in sites)} articles with a verdict, ranked by the share assessed "
-        "as likely spun (the assessment label <code>likely_spun</code>), then by the share "
+        f"<h1>Site report</h1><p>From <code>{esc(source)}</code>: "
+        f"{counted(len(sites), 'site')}, {counted(sum(s.articles for s in sites), 'article')} "
+        "with a verdict, ranked by the share assessed as likely spun (the assessment label "
+        "<code>likely_spun</code>), then by the share "
         "flagged as machine-written at the scan's target false-positive rate; each share with "
         "its 95% Wilson interval.</p>",
     ]

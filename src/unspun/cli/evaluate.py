@@ -25,6 +25,7 @@ from unspun.cli.options import (
     stdout_console,
 )
 from unspun.cli.progress import stage_bar
+from unspun.wording import counted
 
 DEFAULT_EVAL_BATCH = 16
 
@@ -106,7 +107,7 @@ def _print_evaluation(result: dict[str, Any]) -> None:
     console = stdout_console()
     detector = result["detector"]
     console.print(
-        f"[bold]{detector['name']}[/] {detector['version']}: {result['n']:,} texts "
+        f"[bold]{detector['name']}[/] {detector['version']}: {counted(result['n'], 'text')} "
         f"({result['n_human']:,} human, {result['n_machine']:,} machine)"
     )
     overall = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -132,7 +133,9 @@ def _print_evaluation(result: dict[str, Any]) -> None:
         "interval is DeLong's 95% interval.[/]"
     )
     if result["skipped_non_finite"]:
-        console.print(f"[yellow]{result['skipped_non_finite']} texts had no finite score[/]")
+        console.print(
+            f"[yellow]{counted(result['skipped_non_finite'], 'text')} had no finite score[/]"
+        )
     groups = Table(title="By domain and generator", title_justify="left", header_style="bold")
     for column, justify in (
         ("Domain", "left"),

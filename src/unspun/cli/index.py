@@ -16,6 +16,7 @@ from unspun.cli.options import (
     stderr_console,
     stdout_console,
 )
+from unspun.wording import counted
 
 IndexLocation = Annotated[
     str,
@@ -127,8 +128,9 @@ def index_add(
         print(json.dumps(summary))
         return
     print(
-        f"added {total.added} of {total.seen} articles ({total.duplicates} already indexed) in "
-        f"{total.seconds:.1f} s ({total.per_second:.1f} articles/s); {articles} in {index}"
+        f"added {total.added} of {counted(total.seen, 'article')} ({total.duplicates} already "
+        f"indexed) in {total.seconds:.1f} s ({total.per_second:.1f} articles/s); "
+        f"{counted(articles, 'article')} in {index}"
     )
 
 

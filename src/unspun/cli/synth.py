@@ -12,6 +12,7 @@ import typer
 from unspun.cli.options import BatchSize, Device, busy, quiet_model_loading, stderr_console
 from unspun.cli.progress import stage_bar
 from unspun.errors import ConfigError
+from unspun.wording import counted
 
 
 def synth(
@@ -73,4 +74,4 @@ def synth(
 
     with stage_bar("Generating") as advance:
         count = write_jsonl(records(advance), out, overwrite=overwrite)
-    stderr_console().print(f"Wrote {count:,} records to {out}")
+    stderr_console().print(f"Wrote {counted(count, 'record')} to {out}")

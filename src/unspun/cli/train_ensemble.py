@@ -20,6 +20,7 @@ from unspun.cli.options import (
 )
 from unspun.cli.progress import StageProgress
 from unspun.errors import ConfigError
+from unspun.wording import counted
 
 DEFAULT_BATCH = 8
 
@@ -78,7 +79,7 @@ def train_ensemble(
             f"  {member['name']}: weight {member['weight']:+.3f} (per standard deviation)"
         )
     console.print(
-        f"  {summary['trained_on']:,} texts ({summary['human']:,} human, {summary['machine']:,} "
-        f"machine); training-set AUROC {summary['train_auroc']:.3f} (optimistic: use unspun eval "
-        "on held-out data)"
+        f"  {counted(summary['trained_on'], 'text')} ({summary['human']:,} human, "
+        f"{summary['machine']:,} machine); training-set AUROC {summary['train_auroc']:.3f} "
+        "(optimistic: use unspun eval on held-out data)"
     )
