@@ -1,7 +1,7 @@
 """Headline tracing: articles that keep a real story's headline over an invented body, traced
 against an index of the genuine stories plus distractors; prints recall@1 and recall@5.
 
-    python benchmarks/headline_trace.py [--total 3000] [--index DIR] [--split heldout|train|all]
+    python benchmarks/headline_trace.py [--total 2200] [--index DIR] [--split heldout|train|all]
         [--hand-weights] [--threads 1]
 
 How the cases are made (nothing is written into the repository; the index is cached under /tmp):
@@ -20,6 +20,8 @@ How the cases are made (nothing is written into the repository; the index is cac
   with B removed (open-generators.jsonl), or a machine-written fiction story (stories-reddit).
   B's human original is indexed too, so the body points at B: the article is traced correctly
   only when the headline wins over the body. The answer is A.
+* Controls (reported apart): an invented clickbait title over a machine text about the story
+  itself, so the headline says nothing and the body has to decide.
 * Split. A case belongs to the held-out side when both A and B are held-out pairs
   (train_reranker.is_heldout), to the training side when both are training pairs. The headline
   stage of the re-ranker is fitted on training-side cases (train_reranker.py --headline); this
@@ -136,8 +138,10 @@ def load_stories() -> tuple[dict[str, dict], list[dict]]:
     return originals, machines
 
 
-def make_cases(side: str, seed: int = 5) -> list[Case]:
-    """The spun articles of one side: ``heldout``, ``train`` or ``all``."""
+def make_cases(side: str, seed: int = 5, controls: bool = False) -> list[Case]:
+    """The spun articles of one side: ``heldout``, ``train`` or ``all``. With ``controls``, also
+    one control per story: an invented clickbait title over a machine text about the story
+    itself (title_kind ``control``), where the headline says nothing and the body must decide."""
     originals, machines = load_stories()
 
     def on_side(pair_id: str) -> bool:
@@ -185,6 +189,12 @@ def make_cases(side: str, seed: int = 5) -> list[Case]:
             cases.append(
                 Case(story, title, subtitle, body, body_story, title_kind, body_label)
             )
+        own = [b for kind in ("current", "continuation") for b in bodies[kind] if b[0] == story]
+        if controls and own:
+            _, body_label, body = rng.choice(own)
+            cases.append(
+                Case(story, rng.choice(CLICKBAIT), None, body, story, "control", body_label)
+            )
     return cases
 
 
@@ -214,7 +224,7 @@ def build_index(location: str, total: int):  # noqa: ANN201
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--total", type=int, default=3000, help="articles in the index")
+    parser.add_argument("--total", type=int, default=2200, help="articles in the index")
     parser.add_argument("--index", default="/tmp/unspun-bench/headline-v1")
     parser.add_argument("--split", choices=["heldout", "train", "all"], default="heldout")
     parser.add_argument("--threads", type=int, default=1)
@@ -228,11 +238,13 @@ def main() -> None:
     from unspun.provenance.trace import Tracer
 
     index = build_index(args.index, args.total)
-    cases = make_cases(args.split)
+    cases = make_cases(args.split, controls=True)
     tracer = Tracer(index, hand_weights=args.hand_weights)
     hits1 = hits5 = body1 = body_to_b = 0
     by_kind: dict[str, list[int]] = {}
     latencies = []
+    controls = [c for c in cases if c.title_kind == "control"]
+    cases = [c for c in cases if c.title_kind != "control"]
     for case in cases:
         started = time.perf_counter()
         ranked = tracer.trace(case.title, case.body, subtitle=case.subtitle, top=5)
@@ -252,7 +264,7 @@ def main() -> None:
     n = len(cases)
     scorer = (
         f"learned re-ranker v{tracer.reranker.version}"
-        + (" + headline stage" if tracer.reranker.headline is not None else "")
+        + (" + headline stage" if getattr(tracer.reranker, "headline", None) else "")
         if tracer.reranker is not None
         else "hand-set weights"
     )
@@ -266,6 +278,17 @@ def main() -> None:
             f"body alone (no title): recall@1 of the headline's story {body1 / n:.4f}; "
             f"traced to the body's own story {body_to_b / n:.4f}"
         )
+    control_hits = control_body = 0
+    for case in controls:
+        ranked = tracer.trace(case.title, case.body, top=1)
+        control_hits += bool(ranked) and ranked[0].stored.doc.id == case.story
+        alone = tracer.trace(None, case.body, top=1)
+        control_body += bool(alone) and alone[0].stored.doc.id == case.story
+    m = max(1, len(controls))
+    print(
+        f"controls (invented clickbait title over a machine text about the story itself): "
+        f"n={len(controls)}  recall@1={control_hits / m:.4f} (body alone {control_body / m:.4f})"
+    )
     latencies.sort()
     print(f"trace latency: p50 {latencies[n // 2] * 1000:.0f} ms, "
           f"p95 {latencies[int(0.95 * (n - 1))] * 1000:.0f} ms")  # fmt: skip

@@ -51,12 +51,21 @@ FEATURES = [
 # The headline stage, for an article with a title or sub-headline: the re-ranker's logit for the
 # body, and how closely the headline matches the candidate's title or lead (headline.py).
 HEADLINE_FEATURES = [
-    "logit",  # the body re-ranker's logit
+    "logit_gap",  # the body re-ranker's logit minus the query's best, floored at -15
     "headline_cosine",  # best cosine of a query headline with the candidate's title or lead
-    "headline_cosine_gap",  # ... minus the best of the query's candidates
+    "headline_match",  # the cosine past 0.5, scaled to 0..1 at 0.9: "the same headline"
+    "headline_match_lead",  # ... minus the best match among the query's other candidates
     "headline_words",  # rarity-weighted share of a query headline's words in the title + lead
-    "headline_words_gap",  # ... minus the best of the query's candidates
+    "headline_words_match",  # the share past 0.5, scaled to 0..1 at 0.9
+    "headline_words_match_lead",  # ... minus the best among the query's other candidates
 ]
+# A headline says which story it is only when it matches one candidate much better than the rest:
+# an invented clickbait title still reaches a cosine of ~0.45 with some indexed title by chance,
+# while a kept or lightly reworded headline reaches 0.85-1.0 (benchmarks/headline_trace.py), so
+# the match features count only what lies past 0.5. A linear model over the raw cosine had to
+# choose between following kept headlines and ignoring empty ones (train_reranker.py --headline).
+MATCH_FROM, MATCH_WIDTH = 0.5, 0.4
+LOGIT_FLOOR = -15.0
 
 
 def rarity(word: str) -> float:
@@ -145,12 +154,26 @@ def headline_matrix(logits: np.ndarray, cosines: np.ndarray, lexical: np.ndarray
     x = np.zeros((len(logits), len(HEADLINE_FEATURES)), dtype=np.float64)
     if len(logits) == 0:
         return x
-    x[:, 0] = logits
+    match = np.clip((cosines - MATCH_FROM) / MATCH_WIDTH, 0.0, 1.0)
+    words_match = np.clip((lexical - MATCH_FROM) / MATCH_WIDTH, 0.0, 1.0)
+    x[:, 0] = np.maximum(logits - logits.max(), LOGIT_FLOOR)
     x[:, 1] = cosines
-    x[:, 2] = cosines - cosines.max()
-    x[:, 3] = lexical
-    x[:, 4] = lexical - lexical.max()
+    x[:, 2] = match
+    x[:, 3] = _lead(match)
+    x[:, 4] = lexical
+    x[:, 5] = words_match
+    x[:, 6] = _lead(words_match)
     return x
+
+
+def _lead(values: np.ndarray) -> np.ndarray:
+    """Each value minus the largest of the *other* values (a lone candidate: itself)."""
+    if len(values) < 2:
+        return values.copy()
+    best = int(np.argmax(values))
+    others = np.full(len(values), values[best])
+    others[best] = np.max(np.delete(values, best))
+    return values - others
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
