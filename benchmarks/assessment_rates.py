@@ -426,7 +426,7 @@ def main() -> int:
         texts = human_news(data, as_given=args.as_given)
         ids = [r["id"] for r in records]
         cases = [Case(i, t) for i, t in zip(ids, texts, strict=True)]
-        where = f"index {args.index}" if args.index else "no index"
+        where = "the --index" if args.index else "no index"
         sets["human"] = (f"human news ({where})", cases)
     if "spun" in chosen:
         spun = [r for r in read_jsonl(data / "current-news.jsonl") if r["label"] == "machine"]
