@@ -193,13 +193,13 @@ def train_headline(args: argparse.Namespace) -> int:
         r1 = []
         for k in range(3):
             train_rows = fold[qid] != k
-            fitted = fit(x[train_rows], y[train_rows], qid[train_rows], c, "pairwise")
+            fitted = fit(x[train_rows], y[train_rows], qid[train_rows], c, "pointwise")
             r1.append(recall(predict(fitted, x), data, all_q[fold == k])[0])
         results[c] = float(np.mean(r1))
     c = args.c or max(results, key=lambda k: results[k])
     print("3-fold CV by story on the training cases (recall@1): " + ", ".join(
         f"{k:g}: {v:.4f}" for k, v in results.items()) + f" -> C={c:g}")  # fmt: skip
-    means, scales, coef, intercept = fit(x, y, qid, c, "pairwise")
+    means, scales, coef, intercept = fit(x, y, qid, c, "pointwise")
     print("coefficients (standardised features):")
     for name, weight in zip(HEADLINE_FEATURES, coef, strict=True):
         print(f"  {name:22s} {weight:+.3f}")
@@ -215,7 +215,7 @@ def train_headline(args: argparse.Namespace) -> int:
                 "trained_on": f"{n_queries} training-side cases of benchmarks/headline_trace.py "
                 "(story A's headline over a machine body about story B, A and B training pairs; "
                 "and controls: a clickbait title over a machine text about the story itself)",
-                "objective": "pairwise",
+                "objective": "pointwise",
                 "C": c,
             }
         )

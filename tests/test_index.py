@@ -168,7 +168,11 @@ def test_cli_index_add_stats_and_trace_json(tmp_path):
     result = json.loads(traced.stdout)
     assert list(result) == ["sources"]
     assert result["sources"][0]["id"] == "velmora-port-strike"
-    assert set(result["sources"][0]) == {"id", "title", "url", "date", "score", "reason"}
+    assert set(result["sources"][0]) == {
+        "id", "title", "url", "date", "score", "reason", "headline_similarity"
+    }  # fmt: skip
+    # The spun page keeps its source's headline as its sub-headline.
+    assert result["sources"][0]["headline_similarity"] > 0.9
     text = runner.invoke(app, ["trace", str(SPUN), "--index", location, "--top", "1", "--claims"])
     assert "Candidate sources" in text.stdout and "[contradicted]" in text.stdout
 

@@ -51,6 +51,7 @@ FEATURES = [
 # The headline stage, for an article with a title or sub-headline: the re-ranker's logit for the
 # body, and how closely the headline matches the candidate's title or lead (headline.py).
 HEADLINE_FEATURES = [
+    "logit",  # the body re-ranker's logit, clipped to +-15: how sure the body alone is
     "logit_gap",  # the body re-ranker's logit minus the query's best, floored at -15
     "headline_cosine",  # best cosine of a query headline with the candidate's title or lead
     "headline_match",  # the cosine past 0.5, scaled to 0..1 at 0.9: "the same headline"
@@ -156,13 +157,14 @@ def headline_matrix(logits: np.ndarray, cosines: np.ndarray, lexical: np.ndarray
         return x
     match = np.clip((cosines - MATCH_FROM) / MATCH_WIDTH, 0.0, 1.0)
     words_match = np.clip((lexical - MATCH_FROM) / MATCH_WIDTH, 0.0, 1.0)
-    x[:, 0] = np.maximum(logits - logits.max(), LOGIT_FLOOR)
-    x[:, 1] = cosines
-    x[:, 2] = match
-    x[:, 3] = _lead(match)
-    x[:, 4] = lexical
-    x[:, 5] = words_match
-    x[:, 6] = _lead(words_match)
+    x[:, 0] = np.clip(logits, LOGIT_FLOOR, -LOGIT_FLOOR)
+    x[:, 1] = np.maximum(logits - logits.max(), LOGIT_FLOOR)
+    x[:, 2] = cosines
+    x[:, 3] = match
+    x[:, 4] = _lead(match)
+    x[:, 5] = lexical
+    x[:, 6] = words_match
+    x[:, 7] = _lead(words_match)
     return x
 
 
@@ -183,7 +185,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 @dataclass
 class HeadlineStage:
     """A standardised logistic model over HEADLINE_FEATURES: the body's score (the re-ranker's
-    logit) weighed against the headline's similarity, for articles that have a headline."""
+    logit) weighed against the headline's similarity, for articles that have a headline. Fitted
+    per candidate (pointwise), so its probability stays that of the body model's when the
+    headline matches nothing (an invented title) and the body is sure."""
 
     means: np.ndarray
     scales: np.ndarray
