@@ -31,6 +31,8 @@ from unspun.provenance.headline import (
 )
 from unspun.provenance.index import SourceIndex
 from unspun.provenance.rerank import (
+    MATCH_FROM,
+    MATCH_WIDTH,
     Reranker,
     Retrieval,
     feature_matrix,
@@ -310,7 +312,9 @@ def hand_score(parts: dict[str, float]) -> float:
     )
     if "headline_cosine" not in parts:
         return body
-    headline = min(1.0, max(0.0, (parts["headline_cosine"] - 0.15) / 0.7))
+    # Only a real match counts (as in the learned headline stage): an invented title reaches a
+    # cosine of ~0.45 with some indexed title by chance.
+    headline = min(1.0, max(0.0, (parts["headline_cosine"] - MATCH_FROM) / MATCH_WIDTH))
     return HAND_HEADLINE_WEIGHT * headline + (1 - HAND_HEADLINE_WEIGHT) * body
 
 
