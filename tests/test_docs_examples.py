@@ -280,6 +280,11 @@ def run_unspun(command: str, workdir: Path, monkeypatch) -> tuple[str, int]:
     assert words[0] == "unspun", f"only unspun commands are run: {command}"
     monkeypatch.chdir(workdir)
     monkeypatch.setenv("COLUMNS", "80")
+    # A user's process has none of the test detectors other test modules register at run time.
+    from unspun.detect import registry
+
+    monkeypatch.setattr(registry, "_registered", {})
+    monkeypatch.delenv(registry.PLUGINS_ENV, raising=False)
     monkeypatch.setattr(sys, "argv", words)
     # click names the program after __main__'s package under `python -m pytest`: not here.
     monkeypatch.setattr(sys.modules["__main__"], "__package__", None, raising=False)
