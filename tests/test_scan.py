@@ -251,3 +251,18 @@ def test_a_redirected_scan_prints_no_bar_and_counts_in_words(tmp_path):
     assert "━" not in result.stderr and "scanning" not in result.stderr
     assert "Wrote 1 row to" in result.stderr and "0 errors, 0 duplicates" in result.stderr
     assert "This run: 1 record in" in result.stderr
+
+
+def test_results_named_as_another_format_are_refused_in_one_line(tmp_path):
+    feed = write_jsonl(tmp_path / "feed.jsonl", article_records(1))
+    result = subprocess.run(
+        [UNSPUN, "scan", str(feed), "--out", str(tmp_path / "results.jsonl")],
+        capture_output=True,
+        text=True,
+        env=scan_env(0),
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "results.jsonl: scan results are written as Parquet" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "results.jsonl").exists()

@@ -22,6 +22,7 @@ from unspun.cli.options import (
 from unspun.wording import counted
 
 RUN_PANEL = "Running"
+PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 class Engine(StrEnum):
@@ -209,6 +210,12 @@ def scan(
         top_sources=1,
         tokens=False,  # per-token evidence is not part of a scan row; skip computing it
     )
+    if out.suffix.lower() not in PARQUET_SUFFIXES:
+        # The results are always Parquet: a name like results.jsonl would mislead every reader.
+        raise typer.BadParameter(
+            f"{out.name}: scan results are written as Parquet; name the file .parquet",
+            param_hint="'--out'",
+        )
     settings = ScanSettings(config=config, plugins=plugin_modules())
     _check_detector(settings)
     options = ScanOptions(
