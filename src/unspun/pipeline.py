@@ -124,15 +124,7 @@ class Checker:
             target_fpr=decision.target_fpr,
             detector=detector_info(self.detector, scores),
             scores={key: value for key, value in raw.items() if math.isfinite(value)},
-            article=ArticleInfo(
-                title=article.title,
-                subtitle=article.subtitle,
-                author=article.author,
-                date=article.date,
-                url=article.url,
-                site=article.site,
-                body=article.body,
-            ),
+            article=article_info(article),
             signals=[_signal_info(s) for s in [*article.signals, *norm.signals]],
             passages=self._passages(article.body, norm, scores),
             tokens=self._tokens(article.body, norm, scores) if self.config.tokens else None,
@@ -180,6 +172,19 @@ class Checker:
                 )
             )
         return tokens
+
+
+def article_info(article: Article) -> ArticleInfo:
+    """The article as a report (or trace answer) shows it."""
+    return ArticleInfo(
+        title=article.title,
+        subtitle=article.subtitle,
+        author=article.author,
+        date=article.date,
+        url=article.url,
+        site=article.site,
+        body=article.body,
+    )
 
 
 def scored_part(text: str, limit: int) -> str:

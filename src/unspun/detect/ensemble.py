@@ -20,6 +20,7 @@ from unspun.detect.registry import (
     detector_options,
     kind_matches,
     kind_of,
+    write_detector_file,
 )
 from unspun.errors import ConfigError
 from unspun.models.causal import model_name
@@ -263,7 +264,7 @@ class EnsembleDetector:
             **self._combiner(),
             "meta": self.meta,
         }
-        (directory / DETECTOR_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        write_detector_file(directory, data)
 
     @classmethod
     def load(

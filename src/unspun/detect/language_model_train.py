@@ -17,11 +17,11 @@ from unspun.detect.calibration import Calibration
 from unspun.detect.data import LabelledText, pair_key
 from unspun.detect.language_model import (
     DEFAULT_MAX_TOKENS,
-    DETECTOR_FILE,
     KIND,
     LanguageModelDetector,
 )
 from unspun.detect.lmfeatures import FEATURES
+from unspun.detect.registry import write_detector_file
 from unspun.detect.supervised.head import LinearHead
 from unspun.errors import ConfigError, MalformedInput
 from unspun.models.packaged import PACKAGED_LM
@@ -171,15 +171,13 @@ def train_language_model(
         config,
         trained=datetime.now(UTC).strftime("%Y-%m-%d"),
         training_data=_describe(records),
-        coefficients=dict(
-            zip(head_features, (round(float(c), 4) for c in head.coef), strict=True)
-        ),
+        coefficients=dict(zip(head_features, (round(float(c), 4) for c in head.coef), strict=True)),
     )
     detector.calibration = None
     detector.save(out_dir)
     config = detector.config
     config["version"] = f"{Path(model).name}-{config['trained']}-{config['head_sha1'][:8]}"
-    (out_dir / DETECTOR_FILE).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+    write_detector_file(out_dir, config)
     humans = np.flatnonzero(~labels)
     calibration = Calibration(
         detector=KIND,

@@ -322,6 +322,11 @@ def saved_class(directory: Path) -> type:
     return found
 
 
+def write_detector_file(directory: Path, config: dict[str, Any]) -> None:
+    """Write ``config`` as the directory's detector.json (the one format every saver uses)."""
+    (directory / DETECTOR_FILE).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+
+
 def kind_matches(kind: Any, detector_class: type) -> bool:
     """Whether a detector.json ``kind`` names this class (by import string or old short name)."""
     expected = kind_of(detector_class)

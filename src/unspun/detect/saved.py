@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from unspun.detect.calibration import CALIBRATION_FILE, Calibration
-from unspun.detect.registry import DETECTOR_FILE, kind_matches, kind_of
+from unspun.detect.registry import DETECTOR_FILE, kind_matches, kind_of, write_detector_file
 from unspun.detect.supervised.head import LinearHead, load_heads, save_heads
 from unspun.errors import ConfigError
 
@@ -35,7 +35,7 @@ def save_trained(
     directory.mkdir(parents=True, exist_ok=True)
     save_heads(directory / HEAD_FILE, **heads)
     written = dict(config, kind=kind_of(detector_class), head_sha1=file_sha1(directory / HEAD_FILE))
-    (directory / DETECTOR_FILE).write_text(json.dumps(written, indent=1) + "\n", encoding="utf-8")
+    write_detector_file(directory, written)
     if calibration is not None:
         calibration.save(directory / CALIBRATION_FILE)
     return written

@@ -13,8 +13,7 @@ from unspun.api.dependencies import LoadedChecker, Queue
 from unspun.api.errors import ERROR_RESPONSES, error_response
 from unspun.api.schemas import ErrorResponse, TraceRequest, TraceResponse
 from unspun.article.model import Article
-from unspun.pipeline import Checker
-from unspun.report import ArticleInfo
+from unspun.pipeline import Checker, article_info
 
 router = APIRouter(tags=["trace"])
 
@@ -47,14 +46,7 @@ def trace_article(checker: Checker, article: Article, top: int) -> dict[str, Any
     found = SimpleNamespace(sources=None, claims=None)
     checker.provenance.annotate(article, found, top=top)  # type: ignore[union-attr]
     answer = TraceResponse(
-        article=ArticleInfo(
-            title=article.title,
-            author=article.author,
-            date=article.date,
-            url=article.url,
-            site=article.site,
-            body=article.body,
-        ),
+        article=article_info(article),
         sources=found.sources or [],
         claims=found.claims,
     )

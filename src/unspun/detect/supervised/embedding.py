@@ -162,9 +162,7 @@ class PoolingEncoder:
         counts = [0 for _ in texts]
         passage_sums = [np.zeros((len(p), self.dim), dtype=np.float64) for p in passages]
         passage_counts = [np.zeros(len(p), dtype=np.int64) for p in passages]
-        span_ends = [
-            _running_max_ends(p) if _in_text_order(p) else None for p in passages
-        ]
+        span_ends = [_running_max_ends(p) if _in_text_order(p) else None for p in passages]
         # Every window runs alone: a batch of one row, no padding. Dynamic int8 quantisation
         # scales a linear layer's input by its range over the whole batch tensor (padding
         # included), and padding can change float results too, so in a padded batch a text's
@@ -318,4 +316,3 @@ def _overlapping(
     while last < len(spans) and spans[last][0] <= highest:
         last += 1
     return first, last
-

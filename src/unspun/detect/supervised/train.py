@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import random
 from collections import Counter
@@ -18,12 +17,12 @@ import numpy as np
 from unspun.article.sentences import passage_windows
 from unspun.detect.calibration import Calibration
 from unspun.detect.data import LabelledText, pair_key
+from unspun.detect.registry import write_detector_file
 from unspun.detect.supervised.adapter import ADAPTER_DIR, train_adapter, weights_file
 from unspun.detect.supervised.augment import EDIT_SEED, EDITED_WEIGHT, edited_copy
 from unspun.detect.supervised.embedding import PoolingEncoder
 from unspun.detect.supervised.head import LinearHead
 from unspun.detect.supervised.model import (
-    DETECTOR_FILE,
     NAME,
     SupervisedDetector,
     file_sha1,
@@ -309,7 +308,7 @@ def train_detector(
     detector.save(out_dir)  # writes head + detector.json (with the head's hash)
     config = detector.config
     config["version"] = f"{Path(encoder).name}-{config['trained']}-{config['head_sha1'][:8]}"
-    (out_dir / DETECTOR_FILE).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+    write_detector_file(out_dir, config)
     calibration = Calibration(
         detector=NAME,
         settings={"encoder": encoder_ref, "head": config["head_sha1"]},

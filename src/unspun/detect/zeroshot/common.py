@@ -12,7 +12,7 @@ import numpy as np
 
 from unspun.article.sentences import passage_windows
 from unspun.detect.base import PassageScore, Scores, TokenEvidence
-from unspun.detect.registry import DETECTOR_FILE, kind_matches, kind_of
+from unspun.detect.registry import DETECTOR_FILE, kind_matches, kind_of, write_detector_file
 from unspun.detect.zeroshot.lm import TokenTable, check_window, token_tables
 from unspun.errors import ConfigError
 from unspun.models.causal import CausalLM, check_same_tokenizer, load_causal_lm
@@ -159,7 +159,7 @@ class LMDetector:
             "settings": self.settings,
         }
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / DETECTOR_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        write_detector_file(directory, data)
 
     @classmethod
     def load(

@@ -224,7 +224,11 @@ def _run_window(
     target_logit, p_slices = p_layer.slices(row, predict, targets, vocab)
     q_slices = q_layer.slices(row, predict, targets, vocab)[1] if q_layer is not None else None
     return _statistics(
-        target_logit, targets, p_slices, q_slices, with_q=self_reference or q_layer is not None,
+        target_logit,
+        targets,
+        p_slices,
+        q_slices,
+        with_q=self_reference or q_layer is not None,
         variance=variance,
     )
 
