@@ -60,3 +60,13 @@ def test_scored_part_never_cuts_inside_a_word():
     assert scored_part(text, 100) == text
     assert scored_part(text, 12) == "alpha beta"
     assert scored_part(text, 3) == "alp"  # no whitespace to cut at: the bound holds anyway
+
+
+def test_a_bound_below_one_character_is_a_config_error():
+    import pytest
+
+    from unspun.errors import ConfigError
+    from unspun.pipeline import CheckConfig, Checker
+
+    with pytest.raises(ConfigError, match="max_scored_chars must be at least 1, got 0"):
+        Checker(CheckConfig(max_scored_chars=0))

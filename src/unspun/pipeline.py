@@ -19,6 +19,7 @@ from unspun.detect.calibration import (
     find_calibration,
 )
 from unspun.detect.domain import abstain_reason
+from unspun.errors import ConfigError
 from unspun.normalize import Normalized, normalize
 from unspun.provenance.summary import claims_summary
 from unspun.report import (
@@ -58,6 +59,10 @@ class Checker:
 
     def __init__(self, config: CheckConfig | None = None, *, detector: Detector | None = None):
         self.config = config or CheckConfig()
+        if self.config.max_scored_chars < 1:
+            raise ConfigError(
+                f"max_scored_chars must be at least 1, got {self.config.max_scored_chars}"
+            )
         self.detector = detector or create_detector(
             self.config.detector, **self.config.detector_options
         )
