@@ -17,7 +17,6 @@ from unspun.cli.options import (
     OutputFormat,
     TargetFpr,
     busy,
-    load_detector,
     model_options,
     quiet_model_loading,
     stdout_console,
@@ -54,6 +53,7 @@ def calibrate(
         require_enough_texts,
         save_calibration,
     )
+    from unspun.detect.registry import create_detector
     from unspun.pipeline import calibration_info
     from unspun.synth import read_human
 
@@ -62,7 +62,7 @@ def calibrate(
     require_enough_texts(len(articles), target_fpr)
     options = models.detector_options()
     with busy(f"Loading detector {detector}…"):
-        scorer = load_detector(detector, options)
+        scorer = create_detector(detector, **options)
     with stage_bar("Scoring human texts") as advance:
         calibration = calibrate_detector(
             scorer,

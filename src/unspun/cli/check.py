@@ -17,7 +17,6 @@ from unspun.cli.options import (
     OutputFormat,
     TargetFpr,
     busy,
-    load_detector,
     model_options,
     quiet_model_loading,
     stdout_console,
@@ -91,7 +90,7 @@ def check(
         tokens=not no_tokens,
     )
     with busy(f"Loading detector {detector}…"):
-        checker = Checker(config, detector=load_detector(detector, config.detector_options))
+        checker = Checker(config)
     with busy("Checking…"):
         report = checker.check(article)
     if output_format is OutputFormat.json:

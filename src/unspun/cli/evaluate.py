@@ -19,7 +19,6 @@ from unspun.cli.options import (
     OutputFormat,
     TargetFpr,
     busy,
-    load_detector,
     model_options,
     quiet_model_loading,
     stdout_console,
@@ -48,11 +47,12 @@ def evaluate_command(
     from unspun.detect.calibration import find_calibration
     from unspun.detect.data import read_labelled
     from unspun.detect.evaluate import evaluate, roc_plot, score_records
+    from unspun.detect.registry import create_detector
 
     records = read_labelled(data)
     options = models.detector_options()
     with busy(f"Loading detector {detector}…"):
-        scorer = load_detector(detector, options)
+        scorer = create_detector(detector, **options)
     calibration = find_calibration(scorer)
     threshold = calibration.threshold(target_fpr) if calibration is not None else None
     with stage_bar("Scoring") as advance:

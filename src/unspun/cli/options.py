@@ -263,14 +263,6 @@ def model_options(*, batch_size: bool = True) -> Callable[[Callable[..., R]], Ca
     return decorate
 
 
-def load_detector(name: str, options: dict[str, Any]):  # noqa: ANN201 - a Detector
-    """``create_detector``: an option the detector does not take is a ConfigError naming it and
-    the options the detector takes (``unspun.detect.registry.check_options``)."""
-    from unspun.detect.registry import create_detector
-
-    return create_detector(name, **options)
-
-
 class _TrimmedLines:
     """A text stream that drops the spaces Rich pads every table and grid line with, so piped
     output (files, grep, diff) has no trailing whitespace. A terminal gets Rich's output as is."""

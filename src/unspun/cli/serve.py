@@ -11,7 +11,6 @@ from unspun.cli.options import (
     ModelOptions,
     TargetFpr,
     busy,
-    load_detector,
     model_options,
     quiet_model_loading,
     stderr_console,
@@ -129,7 +128,7 @@ def serve(
     )
     console = stderr_console()
     with busy(f"Loading detector {detector}…"):
-        checker = Checker(config, detector=load_detector(detector, config.detector_options))
+        checker = Checker(config)
         seconds_per_article = _warm_up(checker)
     if host not in {"127.0.0.1", "localhost", "::1"} and not settings.api_keys:
         console.print(
