@@ -247,7 +247,8 @@ def _quiet():
 def _progress(label: str, final: Path):
     """One line saying what happens and where, then a step bar on a terminal (stderr)."""
     print(
-        f"unspun: converting {label} once into {final} (about a minute; later runs reuse it)",
+        f"unspun: converting {label} once into {final} "
+        "(one to three minutes on 2 cores; later runs reuse it)",
         file=sys.stderr,
         flush=True,
     )
