@@ -32,6 +32,7 @@ from unspun.report import (
     SignalInfo,
     TokenInfo,
 )
+from unspun.wording import cut_at_space
 
 DEFAULT_DETECTOR = "default"
 # The most characters of an article's (normalised) text a detector scores: ~16,000 words, longer
@@ -194,11 +195,8 @@ def article_info(article: Article) -> ArticleInfo:
 
 def scored_part(text: str, limit: int) -> str:
     """The beginning of ``text`` a detector scores: all of it up to ``limit`` characters, else
-    cut at the last whitespace before the limit (never inside a word)."""
-    if len(text) <= limit:
-        return text
-    cut = max(text.rfind(" ", 0, limit + 1), text.rfind("\n", 0, limit + 1))
-    return text[: cut if cut > 0 else limit]
+    cut at a word boundary before the limit."""
+    return cut_at_space(text, limit)
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -23,6 +23,7 @@ from unspun.report import (
     SourceInfo,
     TokenInfo,
 )
+from unspun.wording import cut_at_space
 
 VERDICT_WORDS = {
     "machine": ("LIKELY MACHINE-WRITTEN", "bold white on red"),
@@ -239,7 +240,7 @@ def _highlighted_body(report: Report, *, markers: bool) -> Text:
     output (▶ at or above the threshold, ▷ in the grey zone). A very long body is shown up to
     BODY_CHARS (laying out megabytes in a terminal takes minutes and helps nobody)."""
     body = report.article.body
-    shown = body if len(body) <= BODY_CHARS else _cut_at_space(body, BODY_CHARS)
+    shown = cut_at_space(body, BODY_CHARS)
     styles = passage_styles(report)
     text = Text()
     position = 0
@@ -261,11 +262,6 @@ def _highlighted_body(report: Report, *, markers: bool) -> Text:
             style="dim",
         )
     return text
-
-
-def _cut_at_space(text: str, limit: int) -> str:
-    cut = text.rfind(" ", 0, limit + 1)
-    return text[: cut if cut > 0 else limit]
 
 
 def _signals(signals: Sequence[SignalInfo]) -> Group:
