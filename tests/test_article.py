@@ -167,7 +167,7 @@ def test_clean_article_has_no_template_signals() -> None:
     article = parse_text(CLEAN)
     assert article.title == "City approves protected cycle lanes on Harbour Road"
     assert article.author == "Jane Holloway"
-    assert article.date == "March 3, 2026"
+    assert article.date == "2026-03-03"
     assert len(article.paragraphs) == 4
     assert article.signals == []
 
@@ -263,11 +263,76 @@ def test_metadata_lines_in_many_forms() -> None:
 def test_posted_on_by_line_and_given_metadata_wins() -> None:
     text = "Posted on March 3, 2026 by admin\n\nLanes approved\n\nThe council approved them."
     article = parse_text(text)
-    assert (article.author, article.date) == ("admin", "March 3, 2026")
+    assert (article.author, article.date) == ("admin", "2026-03-03")
     assert ids(article) == ["generic_byline"]
     given = parse_text(text, author="Jane Holloway", date="2026-03-03")
     assert (given.author, given.date) == ("Jane Holloway", "2026-03-03")
     assert ids(given) == []
+
+
+DATELINE_BODY = "The strike ended on Monday after talks. Ships were moving again by night."
+
+
+@pytest.mark.parametrize(
+    ("line", "date"),
+    [
+        ("Posted on September 8, 2025", "2025-09-08"),
+        ("Published: 8 Sept 2025 10:42 BST", "2025-09-08"),
+        ("Published 8 September 2025 | Updated 9 September 2025 · 4 min read", "2025-09-08"),
+        ("Last updated on September 8, 2025", "2025-09-08"),
+        ("Updated 3 hours ago", "3 hours ago"),
+        ("September 8, 2025", "2025-09-08"),
+        ("Monday, Sept. 8, 2025 at 10:42 a.m. ET", "2025-09-08"),
+        ("25/09/2025", "2025-09-25"),
+        ("08/09/2025", "08/09/2025"),  # 8 September or August 9: kept as written
+    ],
+)
+def test_dateline_under_the_title_is_the_date_not_the_subtitle(line: str, date: str) -> None:
+    article = parse_text(f"Port strike ends\n\n{line}\n\n{DATELINE_BODY}")
+    assert (article.title, article.subtitle, article.date) == ("Port strike ends", None, date)
+    assert article.body == DATELINE_BODY
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Dockers return after a week\n\nPosted on September 8, 2025",
+        "Posted on September 8, 2025\n\nDockers return after a week",
+        "Dockers return after a week\nBy Dana | September 8, 2025",
+        "By Dana, September 8, 2025\n\nDockers return after a week",
+    ],
+)
+def test_dateline_next_to_a_real_subtitle_and_byline(header: str) -> None:
+    article = parse_text(f"Port strike ends\n\n{header}\n\n{DATELINE_BODY}")
+    assert (article.subtitle, article.date) == ("Dockers return after a week", "2025-09-08")
+    assert article.author in (None, "Dana")
+    assert article.body == DATELINE_BODY
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "Published figures show the strike cost millions. Ships were idle for a week.",
+        "Updated guidance was published on March 3, 2026.",
+        "Published on March 3, 2026, the report found the strike cost millions.",
+    ],
+)
+def test_body_sentence_starting_with_published_is_not_a_dateline(first: str) -> None:
+    article = parse_text(f"Port strike ends\n\n{first}\n\n{DATELINE_BODY}")
+    assert article.date is None
+    assert article.paragraphs[0] == first
+
+
+def test_html_dateline_without_metadata_gives_the_date() -> None:
+    body = "".join(f"<p>{DATELINE_BODY} Talks took {n} days.</p>" for n in range(2, 6))
+    page = (
+        "<html><head><title>Port strike ends</title></head><body><article>"
+        "<h1>Port strike ends</h1><h2>Dockers return after a week</h2>"
+        f"<p class='meta'>Posted on September 8, 2025</p>{body}</article></body></html>"
+    )
+    article = parse_html(page)
+    assert (article.subtitle, article.date) == ("Dockers return after a week", "2025-09-08")
+    assert not any("Posted" in paragraph for paragraph in article.paragraphs)
 
 
 def test_sentence_starting_with_by_is_body_not_byline() -> None:

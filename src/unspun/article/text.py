@@ -75,6 +75,28 @@ _DATE = re.compile(
     r"(?:\s*(?:,|at|-)?\s*\d{1,2}[:.]\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?(?:\s*[A-Z]{2,5})?)?$",
     re.IGNORECASE,
 )
+# A dateline: "Posted on September 8, 2025", "Published: 8 Sept 2025 10:42 BST", "Updated 3 hours
+# ago", "Last updated on ...", each part of a line such as "Published 8 Sept 2025 | Updated 9 Sept".
+_DATELINE_LEAD = re.compile(
+    r"^(?:(?:first|originally|last)\s+)?(?:posted|published|updated|modified|dated?)"
+    r"(?:\s+(?:on|at))?\s*[:：]?\s*",
+    re.IGNORECASE,
+)
+_AGO = re.compile(
+    r"^(?:about\s+|around\s+)?(?:\d{1,3}|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|months?|years?)\s+ago$",
+    re.IGNORECASE,
+)
+# Words that only a lead makes a date ("Updated yesterday"); alone, "Today" may be a heading.
+_RELATIVE_DAY = re.compile(
+    r"^(?:just now|today|yesterday)"
+    r"(?:\s*,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:am|pm|a\.m\.|p\.m\.)?(?:\s*[A-Z]{2,5})?)?$",
+    re.IGNORECASE,
+)
+_READING_TIME = re.compile(r"^\d{1,3}\s*-?\s*min(?:ute)?s?\.?\s+read$", re.IGNORECASE)
+_DATELINE_PARTS = re.compile(
+    r"\s*(?:\||•|·|—|–|\s-\s|;|,(?=\s*(?:last\s+)?(?:updated|modified)\b))\s*", re.IGNORECASE
+)
 
 # --- boilerplate lines -----------------------------------------------------------------------
 _SOCIAL = (
@@ -284,7 +306,7 @@ class _Header:
         self.title = given["title"]
         self.subtitle = given["subtitle"]
         self.author = given["author"]
-        self.date = given["date"]
+        self.date = iso_date(given["date"]) if given["date"] else None
         self.url = given["url"]
         self.site = given["site"]
         self._title_given = self.title is not None
@@ -351,6 +373,10 @@ class _Header:
             self._set("date", posted.group("date").strip(" ,"))
             self._set("author", _first_part(posted.group("author")))
             return True
+        dated = dateline(line)
+        if dated is not None:
+            self._set("date", dated)
+            return True
         meta = _META.match(line)
         if meta:
             field = _META_KEYS[meta.group("key").lower()]
@@ -358,9 +384,7 @@ class _Header:
             if field == "author":
                 parts = _VALUE_SEPARATOR.split(value)
                 self._set("author", parts[0])
-                for part in parts[1:]:
-                    if _DATE.match(part):
-                        self._set("date", part)
+                self._set("date", _byline_date(value))
             elif field == "updated":
                 self._set("date", value)
             elif field == "date":
@@ -375,19 +399,59 @@ class _Header:
             if not name or len(name.split()) > 6 or not _looks_like_name(name):
                 return False
             self._set("author", name)
-            for part in parts[1:]:
-                if _DATE.match(part.strip()):
-                    self._set("date", part.strip())
+            self._set("date", _byline_date(by.group("value")))
             return True
         if _DATE.match(line):
             self._set("date", line)
             return True
         return False
 
-    def _set(self, field: str, value: str) -> None:
+    def _set(self, field: str, value: str | None) -> None:
         value = _clean(value)
         if value and getattr(self, field) is None:
-            setattr(self, field, value)
+            setattr(self, field, iso_date(value) if field == "date" else value)
+
+
+def dateline(line: str) -> str | None:
+    """The date a dateline gives ("Posted on September 8, 2025" -> "September 8, 2025"), or None
+    when the line is not one. A dateline is short and is a date with at most a lead word, a time
+    and a reading time, so a body sentence that starts with "Published" or "Updated" is not one."""
+    if len(line) > 120:
+        return None
+    found = None
+    for part in _DATELINE_PARTS.split(_strip_marks(line)):
+        part = part.strip(" ,")
+        lead = _DATELINE_LEAD.match(part)
+        value = part[lead.end() :].strip(" ,") if lead else part
+        if _DATE.match(value) or _AGO.match(value) or (lead and _RELATIVE_DAY.match(value)):
+            found = found or value
+        elif not _READING_TIME.match(part):
+            return None
+    return found
+
+
+def _byline_date(value: str) -> str | None:
+    """The date in a byline's tail ("Dana | September 8, 2025", "Dana, March 3, 2026")."""
+    parts = _DATELINE_PARTS.split(value.strip())
+    for part in parts[1:]:
+        dated = dateline(part)
+        if dated:
+            return dated
+    parts = _VALUE_SEPARATOR.split(value.strip())
+    for i in range(1, len(parts)):
+        for j in range(len(parts), i, -1):  # "March 3, 2026" was split at its comma
+            dated = dateline(", ".join(parts[i:j]))
+            if dated:
+                return dated
+    return None
+
+
+def iso_date(value: str) -> str:
+    """``value`` as YYYY-MM-DD when it names one day unambiguously, else as written."""
+    from unspun.provenance.dates import parse_date  # here: provenance imports unspun.article
+
+    day = parse_date(value)
+    return day.isoformat() if day else value
 
 
 def _ends_with_full_stop(line: str) -> bool:

@@ -118,10 +118,37 @@ def parse_date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         pass
+    numeric = _numeric_date(value)
+    if numeric is not None:
+        return numeric
     mentions = find_dates(value, None)
     for mention in mentions:
         if mention.value is not None and mention.granularity == "day":
             return mention.value
+    return None
+
+
+_NUMERIC = re.compile(r"^(?P<a>\d{1,4})(?P<sep>[/.])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{2,4})\b")
+
+
+def _numeric_date(value: str) -> dt.date | None:
+    """2025/09/08, 08.09.2025 (day first, as everywhere dots are used) and 25/09/2025 or 09/25/2025
+    (the part over 12 is the day); None for 08/09/2025, which is 8 September or August 9."""
+    match = _NUMERIC.match(value)
+    if not match:
+        return None
+    a, b, c = (int(match.group(g)) for g in "abc")
+    try:
+        if len(match.group("a")) == 4:
+            return dt.date(a, b, c)
+        if len(match.group("c")) != 4:
+            return None
+        if match.group("sep") == "." or a > 12 >= b:
+            return dt.date(c, b, a)
+        if b > 12 >= a:
+            return dt.date(c, a, b)
+    except ValueError:
+        return None
     return None
 
 
