@@ -8,6 +8,7 @@ import pytest
 from unspun.article.model import Article
 from unspun.normalize import LETTER_LOOKALIKES, normalize
 from unspun.pipeline import CheckConfig, Checker
+from unspun.wording import count_words
 
 
 def signal(text: str, signal_id: str):
@@ -218,3 +219,17 @@ def test_windows_1252_bytes_read_as_latin_1_are_repaired_not_counted():
     norm = normalize(text)
     assert norm.text == "shoppers could buy men's and women's clothing - at € 5"
     assert norm.signals == []
+
+
+@pytest.mark.parametrize(
+    "attacked",
+    [
+        "Th\u0435 p\u043ert r\u0435opened on Tu\u0435sday.",  # look-alike letters
+        "The\u200b port\u200d re\u00adopened\u2060 on\ufeff Tuesday.",  # invisibles, soft hyphen
+        "The\u2003port\u00a0reopened\u2009on\u3000Tuesday.",  # odd spaces
+        "The port \u200b reopened on Tuesday \u2014 ",  # a lone invisible, a dash
+    ],
+)
+def test_word_count_is_the_same_before_and_after_normalisation(attacked: str) -> None:
+    # The report counts the body as given, the "too short" reason the text as checked.
+    assert count_words(attacked) == count_words(normalize(attacked).text) == 5

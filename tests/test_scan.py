@@ -3,7 +3,9 @@ content, checkpoints that make a killed scan finish exactly once."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -20,12 +22,15 @@ from batch_data import (
     write_jsonl,
     write_warc,
 )
-from batch_detectors import EXPLODE
+from batch_detectors import EXPLODE, ScanTestDetector
+from rich.console import Console
 
+from unspun.article import parse_record
 from unspun.batch.engine import ScanSettings
 from unspun.batch.scan import ScanOptions, run_scan
 from unspun.errors import ConfigError
-from unspun.pipeline import CheckConfig
+from unspun.pipeline import CheckConfig, Checker
+from unspun.render import render_report
 
 
 def _rows(path: Path) -> list[dict]:
@@ -266,3 +271,26 @@ def test_results_named_as_another_format_are_refused_in_one_line(tmp_path):
     assert "results.jsonl: scan results are written as Parquet" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_words_column_equals_the_too_short_reason_and_the_report(tmp_path):
+    # Dashes, figures, a hyphenated word, an invisible character and a look-alike letter: the
+    # kinds of token that whitespace splitting and a letters-only pattern used to count apart.
+    text = (
+        "Port workers \u2014 12 of them \u2014 walked out at 06:00 on Tuesday. The well-known "
+        "union\u200b says pay rose 3.5% in 2021 \u00ab and not since \u00bb. Ships w\u0430it."
+    )
+    record = {"id": "short", "title": "Port walkout", "url": "https://a.example/1", "text": text}
+    feed = write_jsonl(tmp_path / "feed.jsonl", [record])
+    out = tmp_path / "r.parquet"
+    run_scan([str(feed)], out, SETTINGS)
+    (row,) = _rows(out)
+    assert row["verdict"] == "uncertain" and row["reason"].startswith("too short: ")
+    assert row["reason"].startswith(f"too short: {row['words']} words;")
+
+    checker = Checker(SETTINGS.config, detector=ScanTestDetector())
+    report = checker.check(parse_record(record))
+    buffer = io.StringIO()
+    render_report(report, Console(file=buffer, width=100, force_terminal=False))
+    shown = re.search(r"^Words\s+([\d,]+)", buffer.getvalue(), re.MULTILINE)
+    assert shown and int(shown.group(1).replace(",", "")) == row["words"] == 25

@@ -23,7 +23,7 @@ from unspun.report import (
     SourceInfo,
     TokenInfo,
 )
-from unspun.wording import cut_at_space
+from unspun.wording import count_words, cut_at_space
 
 VERDICT_WORDS = {
     "machine": ("LIKELY MACHINE-WRITTEN", "bold white on red"),
@@ -194,7 +194,7 @@ def _metadata(report: Report) -> Table:
     ):
         if value:
             table.add_row(label, Text(value))
-    table.add_row("Words", f"{len(article.body.split()):,}")
+    table.add_row("Words", f"{count_words(article.body):,}")
     return table
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from unspun.wording import count_words
+
 PARAGRAPH_SEPARATOR = "\n\n"
 
 
@@ -52,4 +54,5 @@ class Article:
 
     @property
     def word_count(self) -> int:
-        return len(self.body.split())
+        """The body's words, counted as everywhere else (unspun.wording.count_words)."""
+        return count_words(self.body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from unspun.wording import counted
+from unspun.wording import count_words, counted
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # The most frequent English function words; ordinary English prose has 35-55 % of its words here.
@@ -21,9 +21,10 @@ MIN_LETTER_SHARE = 0.6
 def abstain_reason(text: str, *, min_words: int) -> str | None:
     """A reason to answer ``uncertain`` whatever the score, or None when a verdict is meaningful."""
     words = _WORD.findall(text)
-    if len(words) < min_words:
+    length = count_words(text)  # the same count as the report's and the scan's
+    if length < min_words:
         return (
-            f"too short: {counted(len(words), 'word')}; a verdict needs at least "
+            f"too short: {counted(length, 'word')}; a verdict needs at least "
             f"{counted(min_words, 'word')} "
             "of body text"
         )

@@ -244,7 +244,7 @@
     const info = report.detector;
     $("detector-line").textContent = "Detector: " + info.name + " "
       + info.version + " · "
-      + counted(report.article.body.split(/\s+/).filter(Boolean).length, "word")
+      + counted(countWords(report.article.body), "word")
       + (info.model ? " · language model " + info.model + " (" + (info.dtype || "default") + ")" : "")
       + (info.tokens_not_scored
         ? " · read the first " + info.tokens_scored + " tokens, " + info.tokens_not_scored
@@ -467,6 +467,12 @@
   });
   loadHealth();
 })();
+
+// Words as unspun.wording.count_words counts them (the report, the scan and the "too short"
+// reason give the same number): runs between spaces that hold a letter or a digit.
+function countWords(text) {
+  return text.split(/\s+/).filter((run) => /[\p{L}\p{N}]/u.test(run)).length;
+}
 
 // "1 word", "2 words": a count with its noun in the right number.
 function counted(n, noun) {
