@@ -15,7 +15,7 @@ from unspun.detect.ensemble import EnsembleDetector, parse_members
 from unspun.detect.zeroshot.random_lm import SAMPLE_SENTENCES, build_random_lm, train_tokenizer
 from unspun.errors import ConfigError
 
-WORDS = ["the", "council", "said", "on", "a", "new", "plan", "for", "bridge", "rain", "town"]
+LETTERS = list("abcdefghijklmnopqrstuvwxyz")
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -33,12 +33,15 @@ def lms(tmp_path_factory) -> dict[str, str]:
 
 def labelled(tmp_path) -> tuple[list[dict], object]:
     # "Machine" texts are the tokenizer's own training sentences (few, long tokens, each seen
-    # in training), "human" ones random word salad: separable by any likelihood-like statistic.
+    # in training), "human" ones strings of random letters (many short, rare tokens): a random
+    # LM's statistics separate them in float32 and in bfloat16 alike (word salad from WORDS did
+    # only barely, and not at all in bfloat16).
     rng = np.random.default_rng(0)
     records = []
     for i in range(24):
         machine = " ".join(SAMPLE_SENTENCES[j % len(SAMPLE_SENTENCES)] for j in range(i, i + 3))
-        human = " ".join(rng.choice(WORDS, size=40)).capitalize() + "."
+        human = " ".join("".join(rng.choice(LETTERS, size=rng.integers(3, 9))) for _ in range(40))
+        human = human.capitalize() + "."
         records.append({"text": machine, "label": "machine", "pair_id": f"p{i}"})
         records.append({"text": human, "label": "human", "pair_id": f"p{i}"})
     path = tmp_path / "train.jsonl"

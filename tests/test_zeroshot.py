@@ -30,6 +30,10 @@ TOL = 1e-5
 # the last bits, so the bound must be relative: 1e-5 is ~100x the float32 epsilon, and still far
 # below any difference a formula error would make.
 REL = 1e-5
+# Formula tests pin float32: the reference is float64, and bfloat16 (chosen automatically on CPUs
+# that compute it, or forced with UNSPUN_DTYPE) keeps only ~3 significant digits. Tests of
+# invariances (batching, windows, offsets) run in whatever dtype the machine picks.
+F32 = {"dtype": "float32"}
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -154,7 +158,7 @@ METHODS = ["likelihood", "log-rank", "entropy", "lrr", "gltr", "fast-detectgpt",
 def test_each_method_matches_its_formula(models, method, arch):
     pairs = [False, True] if method in ("fast-detectgpt", "binoculars") else [False]
     for pair in pairs:
-        detector = make(method, models, arch, pair=pair)
+        detector = make(method, models, arch, pair=pair, **F32)
         results = detector.score(TEXTS)
         for text, result in zip(TEXTS, results, strict=True):
             main = reference_stats(models[arch], text)
@@ -179,7 +183,7 @@ def test_llama_scores_every_real_token_and_gpt2_all_but_the_first(models):
 @pytest.mark.parametrize("arch", ["gpt2", "llama"])
 def test_token_evidence_matches_the_logits_and_the_text(models, arch):
     text = TEXTS[2]
-    result = create_detector("gltr", model=models[arch]).score([text])[0]
+    result = create_detector("gltr", model=models[arch], **F32).score([text])[0]
     ref = reference_stats(models[arch], text)
     assert len(result.tokens) == len(ref["logprob"])
     reached = 0
@@ -229,6 +233,7 @@ def test_long_texts_are_stitched_from_windows(models, arch):
         max_length=max_length,
         stride=stride,
         batch_size=4,
+        **F32,
     )
     result = detector.score([LONG_TEXT, TEXTS[1]])[0]
     assert len(result.tokens) == n - 1  # every token counted exactly once
@@ -238,7 +243,7 @@ def test_long_texts_are_stitched_from_windows(models, arch):
     assert result.document == pytest.approx(expected_score("binoculars", ref), abs=TOL)
     # A window as long as the text gives the plain, unwindowed result.
     whole = create_detector(
-        "binoculars", performer=models[arch], observer=models[arch], max_length=n
+        "binoculars", performer=models[arch], observer=models[arch], max_length=n, **F32
     )
     full = reference_stats(models[arch], LONG_TEXT)
     assert whole.score([LONG_TEXT])[0].document == pytest.approx(
@@ -247,7 +252,7 @@ def test_long_texts_are_stitched_from_windows(models, arch):
 
 
 def test_passage_scores_use_the_same_formula_on_their_tokens(models):
-    detector = create_detector("likelihood", model=models["gpt2"])
+    detector = create_detector("likelihood", model=models["gpt2"], **F32)
     text = LONG_TEXT
     result = detector.score([text])[0]
     assert len(result.passages) >= 2
@@ -261,19 +266,53 @@ def test_passage_scores_use_the_same_formula_on_their_tokens(models):
 
 
 def test_settings_name_the_exact_models_and_window(models):
+    import torch
+
+    from unspun.models.causal import pick_dtype
+
     detector = create_detector(
         "fast-detectgpt",
         scoring_model=models["gpt2"],
         sampling_model=models["gpt2-b"],
         max_length=64,
     )
+    # The dtype the machine (or UNSPUN_DTYPE) picks is part of the settings a calibration is for.
+    picked = str(pick_dtype(torch.device("cpu"), None)).removeprefix("torch.")
     assert detector.settings == {
         "method": "fast-detectgpt",
         "models": {"scoring": models["gpt2"], "sampling": models["gpt2-b"]},
-        "dtype": "float32",
+        "dtype": picked,
         "max_length": 64,
         "stride": 32,
     }
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_each_dtype_is_named_in_the_settings_and_scores_close_to_float64(models, dtype):
+    detector = create_detector("likelihood", model=models["llama"], dtype=dtype)
+    assert detector.settings["dtype"] == dtype
+    assert detector.primary.model.dtype == getattr(torch, dtype)
+    result = detector.score([TEXTS[0]])[0]
+    expected = expected_score("likelihood", reference_stats(models["llama"], TEXTS[0]))
+    # bfloat16 keeps 8 bits of mantissa: within a few percent of the float64 formula.
+    tolerance = {"float32": 1e-5, "bfloat16": 0.05}[dtype]
+    assert result.document == pytest.approx(expected, rel=tolerance)
+    assert all(math.isfinite(t.logprob) and t.rank >= 1 for t in result.tokens)
+
+
+def test_the_environment_forces_the_dtype_unless_an_option_names_one(models, monkeypatch):
+    monkeypatch.setenv("UNSPUN_DTYPE", "bfloat16")
+    assert create_detector("entropy", model=models["gpt2"]).settings["dtype"] == "bfloat16"
+    assert create_detector("entropy", model=models["gpt2"], dtype="auto").settings["dtype"] == (
+        "bfloat16"
+    )
+    explicit = create_detector("entropy", model=models["gpt2"], dtype="float32")
+    assert explicit.settings["dtype"] == "float32"
+    monkeypatch.setenv("UNSPUN_DTYPE", "float32")
+    assert create_detector("entropy", model=models["gpt2"]).settings["dtype"] == "float32"
+    monkeypatch.setenv("UNSPUN_DTYPE", "int3")
+    with pytest.raises(ConfigError, match="UNSPUN_DTYPE"):
+        create_detector("entropy", model=models["gpt2"])
 
 
 def test_models_without_a_shared_tokenizer_are_refused(models):

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+# Forces the compute dtype wherever a detector's own ``dtype`` option is not set (or is "auto"):
+# UNSPUN_DTYPE=float32 reproduces an AVX2 machine's figures on a CPU with bfloat16, and
+# UNSPUN_DTYPE=bfloat16 exercises the bfloat16 path on one without (slowly: emulated there).
+DTYPE_ENV = "UNSPUN_DTYPE"
 
 
 @dataclass(eq=False)
@@ -102,13 +106,25 @@ def cpu_has_bfloat16() -> bool:
 
 
 def pick_dtype(device: torch.device, dtype: str | None) -> torch.dtype:
-    """'auto': on CPU bfloat16 where the CPU computes it in hardware (~3x faster than float32
-    there), else float32; bfloat16 on GPUs that support it, else float16."""
+    """The dtype a model computes in. An explicit ``dtype`` wins; else (None or 'auto') the
+    ``UNSPUN_DTYPE`` environment variable; else 'auto': on CPU bfloat16 where the CPU computes it
+    in hardware (~3x faster than float32 there), else float32; bfloat16 on GPUs that support it,
+    else float16."""
+    import os
+
     import torch
 
     wanted = (dtype or "auto").strip().lower()
     if wanted not in DTYPES:
         raise ConfigError(f"unknown dtype {dtype!r}: use one of {', '.join(DTYPES)}")
+    if wanted == "auto":
+        forced = os.environ.get(DTYPE_ENV, "").strip().lower()
+        if forced and forced not in DTYPES:
+            raise ConfigError(
+                f"{DTYPE_ENV}={os.environ[DTYPE_ENV]!r} is not a dtype: use one of "
+                f"{', '.join(DTYPES)}"
+            )
+        wanted = forced or "auto"
     if wanted != "auto":
         return getattr(torch, wanted)
     if device.type == "cpu":
