@@ -161,11 +161,14 @@ def test_sites_are_ranked_by_their_share_of_likely_spun_articles(tmp_path):
     assert "Likely spun share" in page and "75% (53-89%)" in page
 
 
-def test_sites_table_fits_80_columns_without_cutting_words(tmp_path):
+LONG_SITE = "www.dailybuzz-news-network.example.com"  # 38 characters, as crawls have them
+SIGNALS = ["duplicated_headline", "chatbot_leftover", "single_name_byline"]
+SITES = (LONG_SITE, "dailybuzz.example.com", "farm.example", "news.example")
+
+
+def _sites_output(tmp_path, columns: int) -> list[str]:
     from unspun.cli import app
 
-    long_site = "content-farm-network-syndication-partner.info"
-    signals = ["duplicated_headline", "chatbot_leftover", "single_name_byline"]
     path = _write(
         tmp_path,
         [
@@ -174,35 +177,73 @@ def test_sites_table_fits_80_columns_without_cutting_words(tmp_path):
                 site=site,
                 verdict="machine" if i < 9 else "human",
                 assessment="likely_spun" if i % 2 else "possibly_spun",
-                signals=signals if site == long_site else ["missing_byline"],
+                signals=SIGNALS if site == LONG_SITE else ["missing_byline"],
                 top_source="velmora-port-strike",
+                date=f"2025-09-0{1 + i % 4}",
             )
-            for site in (long_site, "farm.example", "news.example")
+            for site in SITES
             for i in range(12)
         ],
     )
-    result = CliRunner().invoke(app, ["sites", str(path)], env={"COLUMNS": "80"})
+    result = CliRunner().invoke(app, ["sites", str(path)], env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert all(len(line) <= 80 for line in lines), result.stdout
-    # Every word in the table is whole, or cut short with an ellipsis on its own line; none is
-    # folded, its remainder continuing on the next line.
-    words = {long_site, "farm.example", "news.example", "missing_byline", *signals}
-    words |= {"Site", "Articles", "Likely", "spun", "(95%", "CI)", "Machine", "Top", "template"}
-    words |= {"signals", "n"}
-    table = [line for line in lines if line[:1] in "│┃"]
-    tokens = [t for line in table for t in re.split(r"[│┃\s]+", line) if re.search("[a-z]", t)]
-    assert tokens
-    for token in tokens:
-        if token.endswith("…"):
-            assert any(w.startswith(token[:-1]) for w in words), (token, result.stdout)
-        else:
-            assert token in words, (token, result.stdout)
-    for word in ["farm.example", "news.example", "missing_byline", "chatbot_leftover"]:
-        assert word in tokens
-    assert any(t.startswith("content-farm-") and t.endswith("…") for t in tokens)
+    assert all(len(line) <= columns for line in lines), result.stdout
     # The numbers are never cut: share of likely spun with its interval, machine share.
     assert "50% (25-75%)" in result.stdout and "75%" in result.stdout
+    return lines
+
+
+def _cells(lines: list[str], column: int) -> list[str]:
+    """The text of one column of the table, line by line (body rows only)."""
+    rows = [line for line in lines if "│" in line]
+    return [re.split(r"[│┃]", row.strip("│┃"))[column].strip() for row in rows]
+
+
+def _tokens(lines: list[str]) -> list[str]:
+    table = [line for line in lines if "│" in line or "┃" in line]
+    return [t for line in table for t in re.split(r"[│┃\s]+", line) if re.search("[a-z]", t)]
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_sites_table_shows_whole_site_names_at_80_columns(tmp_path, columns):
+    lines = _sites_output(tmp_path, columns)
+    names = _cells(lines, 0)
+    for site in SITES:
+        assert site in names, "\n".join(lines)  # whole, on a line of its own
+    # Every other word is whole too, or a signal name cut short with an ellipsis; none is folded,
+    # its remainder continuing on the next line.
+    words = {*SITES, "missing_byline", *SIGNALS, "(95%", "CI)", "Site", "and", "top", "template"}
+    words |= {"signals", "Articles", "Likely", "spun", "Machine", "Top", "n"}
+    for token in _tokens(lines):
+        if token.endswith("…"):
+            assert any(w.startswith(token[:-1]) for w in words), (token, "\n".join(lines))
+        else:
+            assert token in words, (token, "\n".join(lines))
+    assert "missing_byline" in "\n".join(lines)
+
+
+def test_sites_table_at_60_columns_wraps_a_long_name_without_losing_a_character(tmp_path):
+    lines = _sites_output(tmp_path, 60)
+    names = _cells(lines, 0)
+    assert not any("…" in name for name in names if "." in name)
+    assert "".join(names).count(LONG_SITE) == 1  # its lines, read in turn, give the whole name
+    for site in SITES[1:]:
+        assert site in names
+
+
+def test_sites_table_on_wide_terminals_adds_daily_volume_and_sources(tmp_path):
+    # At 120 columns a 38-character name leaves no room for sources: the signals stay whole.
+    lines = _sites_output(tmp_path, 120)
+    text = "\n".join(lines)
+    assert "Top template signals" in text and "Top sources" not in text
+    assert set(SITES) <= set(_cells(lines, 0)) and "duplicated_headline" in text
+    assert "…" not in text
+    lines = _sites_output(tmp_path, 140)
+    text = "\n".join(lines)
+    assert "Per day" in text and "Top sources" in text and "velmora-port-strike" in text
+    assert set(SITES) <= set(_cells(lines, 0)) and "3.0" in _cells(lines, 4)
+    assert "…" not in text
 
 
 def test_sites_reads_a_scan_made_before_assessments(tmp_path):
@@ -222,3 +263,24 @@ def test_sites_reads_a_scan_made_before_assessments(tmp_path):
     result = CliRunner().invoke(app, ["sites", str(path)], env={"COLUMNS": "100"})
     assert result.exit_code == 0, result.output
     assert "machine-written articles" in result.stdout and "rescan" in result.stdout
+
+
+def test_render_table_on_an_80_column_console_keeps_every_name():
+    from collections import Counter
+
+    from rich.console import Console
+
+    from unspun.batch.sites import SiteSummary, render_table
+
+    names = ["content-farm-network-syndication-partner.info", "dailybuzz.example.com"]
+    sites = [
+        SiteSummary(site=name, articles=40, machine=30, signals=Counter(SIGNALS)) for name in names
+    ]
+    for width in (80, 60):
+        console = Console(width=width, record=True, force_terminal=False)
+        render_table(sites, console)
+        lines = console.export_text().splitlines()
+        assert all(len(line) <= width for line in lines)
+        cells = _cells(lines, 0)
+        assert names[1] in cells and "".join(cells).count(names[0]) == 1
+        assert not any("…" in cell for cell in cells if "." in cell)

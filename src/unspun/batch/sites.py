@@ -5,6 +5,7 @@ sources; ranked, and shown as a terminal table (the HTML report is in site_repor
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,50 +161,123 @@ def share_text(share: float | None, interval: tuple[float, float]) -> str:
 
 
 def render_table(sites: list[SiteSummary], console, *, top: int = 20) -> None:
-    """The ranked sites as a Rich table that fits the console without cutting a word in two:
-    numbers never wrap, and a name too long for its column ends in an ellipsis."""
-    from rich.table import Table
+    """The ranked sites as a Rich table that fits the console and never cuts a site's name.
 
-    wide = console.width >= WIDE_TABLE
+    Numbers never wrap. The columns that do not fit go first: per-day volume and sources below
+    WIDE_TABLE columns, then the signals move under the site's name; a name still too long for
+    the terminal wraps before a dot or hyphen, and a signal too long for its column ends in an
+    ellipsis."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = sites[:top]
     assessed = any(site.assessed for site in sites)
     basis = "likely spun" if assessed else "machine-written"
+    figures = {
+        "Articles": [f"{site.articles}" for site in shown],
+        "Likely spun\n(95% CI)": [share_text(s.spun_share, s.spun_interval) for s in shown],
+        "Machine": [f"{site.machine_share:.0%}" for site in shown],
+        "Per day": [f"{d:.1f}" if (d := s.per_day_mean) is not None else "-" for s in shown],
+    }
+    signals = [site.signals.most_common(3) for site in shown]
+    counts = [str(count) for common in signals for _, count in common]
+    widths = {name: _cell_width(name, cells) for name, cells in figures.items()}
+    widths["n"] = _cell_width("n", counts)
+    name_width = max((len(site.site) for site in shown), default=len("Site"))
+    layout = _layout(console.width, name_width, widths)
+    under = " Under each site: its commonest template signals (articles)."
     table = Table(
-        title=f"Sites ranked by share of {basis} articles (top {min(top, len(sites))} of "
-        f"{len(sites)})",
+        title=f"Sites ranked by share of {basis} articles (top {len(shown)} of {len(sites)})",
         title_justify="left",
         caption="Likely spun: the assessment label likely_spun. Machine: flagged as "
         "machine-written at the scan's false-positive rate. Intervals: 95% Wilson."
+        + (under if layout == "compact" else "")
         + ("" if assessed else " This scan has no assessments; rescan to rank by them."),
         caption_justify="left",
+        show_edge=layout != "compact",
     )
-    # Numbers never wrap; names may wrap between words, and a single word too long for its column
-    # (a host name, a signal kind) ends in an ellipsis instead of being folded onto the next line.
-    names = {"overflow": "ellipsis", "min_width": 10}
-    table.add_column("Site", **names)
-    table.add_column("Articles", justify="right", no_wrap=True)
-    table.add_column("Likely spun\n(95% CI)", justify="right", no_wrap=True)
-    table.add_column("Machine", justify="right", no_wrap=True)
-    if wide:
-        table.add_column("Per day", justify="right", no_wrap=True)
+    if layout == "compact":
+        borders = 3 * 4 - 1
+        fixed = sum(widths[name] for name in ("Articles", "Likely spun\n(95% CI)", "Machine"))
+        room = max(len("template"), console.width - fixed - borders)
+        signal_lines = [_signal_line(name, count) for common in signals for name, count in common]
+        width = min(room, max([name_width, *map(len, signal_lines)]))
+        table.add_column("Site and top template signals", width=width, overflow="fold")
+    else:
+        table.add_column("Site", width=max(name_width, len("Site")), no_wrap=True)
+    names = list(figures)[: 4 if layout == "wide" else 3]
+    for name in names:
+        table.add_column(name, justify="right", no_wrap=True)
     # Counts in a column of their own, line for line, so a signal name cut short keeps its count.
-    table.add_column("Top template signals", **names)
-    table.add_column("n", justify="right", no_wrap=True)
-    if wide:
-        table.add_column("Top sources", **names)
-    for site in sites[:top]:
-        cells = [
-            site.site,
-            f"{site.articles}",
-            share_text(site.spun_share, site.spun_interval),
-            f"{site.machine_share:.0%}",
-        ]
-        if wide:
-            per_day = site.per_day_mean
-            cells.append(f"{per_day:.1f}" if per_day is not None else "-")
-        common = site.signals.most_common(3)
-        cells.append("\n".join(name for name, _ in common) or "-")
-        cells.append("\n".join(str(count) for _, count in common))
-        if wide:
+    text = {"overflow": "ellipsis", "min_width": _TEXT_COLUMN_MIN}
+    if layout != "compact":
+        table.add_column("Top template signals", **text)
+        table.add_column("n", justify="right", no_wrap=True)
+    if layout == "wide":
+        table.add_column("Top sources", **text)
+    for i, (site, common) in enumerate(zip(shown, signals, strict=True)):
+        cells: list = [site.site]
+        if layout == "compact":
+            lines = "\n".join(_signal_line(name, count, width) for name, count in common)
+            cells = [
+                Group(
+                    Text(_wrap_name(site.site, width), overflow="fold"),
+                    *([Text(lines, style="dim", no_wrap=True)] if lines else []),
+                )
+            ]
+        cells += [figures[name][i] for name in names]
+        if layout != "compact":
+            cells.append("\n".join(name for name, _ in common) or "-")
+            cells.append("\n".join(str(count) for _, count in common))
+        if layout == "wide":
             cells.append(top_counts(site.sources, separator="\n"))
         table.add_row(*cells)
     console.print(table)
+
+
+# Below this a signal or source column is too narrow to say anything; the layout drops it.
+_TEXT_COLUMN_MIN = 12
+
+
+def _cell_width(header: str, cells: list[str]) -> int:
+    return max(len(line) for value in [header, *cells] for line in value.split("\n"))
+
+
+def _layout(console_width: int, name_width: int, widths: dict[str, int]) -> str:
+    """'wide' (every column), 'narrow' (no per-day volume or sources) or 'compact' (signals under
+    the site's name): the richest in which the longest site name fits whole on one line."""
+    numbers = widths["Articles"] + widths["Likely spun\n(95% CI)"] + widths["Machine"]
+    name_width = max(name_width, len("Site"))
+    # Each column has a space either side and a border after it, plus the border before the first.
+    wide = name_width + numbers + widths["Per day"] + widths["n"] + 2 * _TEXT_COLUMN_MIN + 25
+    if console_width >= WIDE_TABLE and wide <= console_width:
+        return "wide"
+    if name_width + numbers + widths["n"] + _TEXT_COLUMN_MIN + 19 <= console_width:
+        return "narrow"
+    return "compact"
+
+
+def _signal_line(name: str, count: int, width: int | None = None) -> str:
+    """A signal under a site's name with its count of articles; the name, never the count, ends
+    in an ellipsis when the line is longer than ``width``."""
+    count_text = f" ({count})"
+    if width is not None and 2 + len(name) + len(count_text) > width:
+        name = name[: max(1, width - 3 - len(count_text))] + "…"
+    return f"  {name}{count_text}"
+
+
+def _wrap_name(name: str, width: int) -> str:
+    """A host name in lines of at most ``width``, broken before a dot or hyphen where it can be
+    (so each continuation line visibly carries on the name), never losing a character."""
+    lines = [""]
+    for piece in re.findall(r"[.-]?[^.-]+|[.-]", name):
+        while len(piece) > width:  # one label longer than the column: fold it
+            room = width - len(lines[-1])
+            lines[-1] += piece[:room]
+            piece = piece[room:]
+            lines.append("")
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(line for line in lines if line)
