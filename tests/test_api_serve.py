@@ -28,6 +28,7 @@ def test_serve_listens_on_loopback_unless_told_otherwise():
     assert result.exit_code == 0
     assert "[default: 127.0.0.1]" in result.output
     assert "--queue-size" in result.output and "--max-body-bytes" in result.output
+    assert "--queue-wait" in result.output
 
 
 def test_serve_refuses_an_unknown_detector_in_one_line():

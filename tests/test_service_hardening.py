@@ -1,5 +1,6 @@
 """The service under hostile conditions, against a real uvicorn on a loopback port: oversized and
-trickling requests, floods beyond the queue, slow work past the time limit, path traversal."""
+trickling requests, floods beyond the queue, waits in the queue, slow work past the time limit,
+path traversal."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Sequence
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import httpx
@@ -109,6 +112,56 @@ def test_declared_oversized_body_is_refused_before_it_is_sent(checker):
             assert client.get("/v1/health").status_code == 200
 
 
+def test_a_client_waiting_for_100_continue_gets_the_413_without_sending(checker):
+    settings = ServiceSettings(max_body_bytes=10_000)
+    with running_server(checker, settings) as port:
+        head = (
+            b"POST /v1/check HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 20000\r\nExpect: 100-continue\r\n\r\n"
+        )
+        raw = raw_exchange(port, [head])
+        assert raw.startswith(b"HTTP/1.1 413"), raw[:200]  # no "100 Continue" first
+        assert json.loads(parse_response(raw)[2])["error"]["code"] == "too_large"
+
+
+def urllib_post(
+    port: int, data: bytes | Iterable[bytes], path: str = "/v1/check", timeout: float = 60
+) -> tuple[int, dict[str, str], bytes]:
+    """POST with the standard library's client, which sends the whole body before it reads the
+    answer (an iterable body goes chunked): status, headers (lower-case names), body."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=data, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+def test_an_oversized_body_gets_a_413_that_a_plain_client_reads(checker):
+    # Well past what the kernel buffers on loopback: a server that answered without reading the
+    # body would close on unread data, and urllib would report a broken pipe or a reset.
+    settings = ServiceSettings(max_body_bytes=1_000_000)
+    body = json.dumps({"text": "word " * 1_600_000}).encode()  # 8 MB
+    with running_server(checker, settings) as port:
+        for attempt in range(3):
+            status, _, answer = urllib_post(port, body)
+            assert status == 413, attempt
+            assert json.loads(answer)["error"]["code"] == "too_large"
+            # Chunked, without a Content-Length: bounded as it arrives, then drained.
+            chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
+            status, _, answer = urllib_post(port, chunks)
+            assert status == 413, attempt
+            assert json.loads(answer)["error"]["code"] == "too_large"
+        status, _, answer = urllib_post(port, json.dumps({"text": ARTICLE}).encode())
+        assert status == 200 and json.loads(answer)["schema"].startswith("unspun.report/")
+
+
 def test_trickling_body_is_cut_off_and_others_are_still_served(checker):
     settings = ServiceSettings(body_timeout=1.0)
     with running_server(checker, settings) as port:
@@ -187,9 +240,10 @@ def test_flood_beyond_the_queue_gets_clean_503s_and_health_answers(plain_detecto
             assert response.headers["retry-after"] == "3"
             assert response.json()["error"]["code"] == "overloaded"
         else:
-            assert response.json()["schema"] == "unspun.report/1"
+            assert response.json()["schema"].startswith("unspun.report/")
     assert health.status_code == 200
-    assert health.json()["queue"] == {"pending": 3, "capacity": 3}
+    # Three admitted: one in the detector, two waiting; the rest were refused at once.
+    assert health.json()["queue"] == {"pending": 3, "capacity": 3, "waiting": 2}
     assert after.status_code == 200
 
 
@@ -212,36 +266,102 @@ def test_work_past_the_time_limit_gets_504(plain_detector):
         gate.set()
 
 
-class SlowDetector(GatedDetector):
-    """The test detector taking a fixed time per text, like a model on a busy CPU."""
+class TicketDetector(GatedDetector):
+    """The test detector scoring one call per ticket the test hands out: the test decides when
+    the detector frees up, so no assertion depends on how fast this machine is."""
 
-    def __init__(self, inner: Any, seconds: float) -> None:
+    def __init__(self, inner: Any) -> None:
         super().__init__(inner, threading.Event())
-        self.seconds = seconds
+        self.tickets = threading.Semaphore(0)
 
     def score(self, texts: Sequence[str], *, passages: bool = True) -> list[Scores]:
-        time.sleep(self.seconds * len(texts))
+        if not self.tickets.acquire(timeout=60):
+            raise RuntimeError("the test handed out no ticket")
         return self.inner.score(texts, passages=passages)
 
 
-def test_overload_is_refused_with_503_before_it_could_time_out(plain_detector):
-    checker = Checker(CheckConfig(), detector=SlowDetector(plain_detector, 0.25))
-    settings = ServiceSettings(request_timeout=4.0, max_queue_wait=1.0, batch_size=1)
+def test_queued_requests_wait_past_the_time_limit_and_are_served(plain_detector):
+    detector = TicketDetector(plain_detector)
+    checker = Checker(CheckConfig(), detector=detector)
+    # The last request waits ~6 s, past the 4 s limit on checking: the wait is not counted in it.
+    settings = ServiceSettings(batch_size=1, request_timeout=4.0, queue_wait=60.0)
+    burst = 6
 
-    async def scenario(port: int) -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            first = await client.post("/v1/check", json={"text": ARTICLE})  # measures the speed
-            assert first.status_code == 200
-            return await asyncio.gather(
-                *(client.post("/v1/check", json={"text": ARTICLE}) for _ in range(30))
-            )
+    async def scenario(port: int):
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base, timeout=90) as client:
 
-    with running_server(checker, settings) as port:
-        responses = asyncio.run(scenario(port))
-    statuses = [r.status_code for r in responses]
-    assert set(statuses) == {200, 503}, statuses
-    # About max_queue_wait / 0.25 s = 4-5 admitted; none left to run into the 4 s limit.
-    assert 2 <= statuses.count(200) <= 8
+            async def timed_post() -> tuple[httpx.Response, float]:
+                started = time.monotonic()
+                response = await client.post("/v1/check", json={"text": ARTICLE})
+                return response, time.monotonic() - started
+
+            tasks = [asyncio.create_task(timed_post()) for _ in range(burst)]
+            deadline = time.monotonic() + 30
+            while True:  # all admitted: one in the detector, the others waiting
+                queue = (await client.get("/v1/health")).json()["queue"]
+                if queue["pending"] == burst and queue["waiting"] == burst - 1:
+                    break
+                assert time.monotonic() < deadline, queue
+                await asyncio.sleep(0.05)
+            assert not any(task.done() for task in tasks)
+            for _ in range(burst):  # the detector frees up once a second
+                await asyncio.sleep(1.0)
+                detector.tickets.release()
+            answered = await asyncio.gather(*tasks)
+            health = (await client.get("/v1/health")).json()
+            return queue, answered, health
+
+    try:
+        with running_server(checker, settings) as port:
+            queue, answered, health = asyncio.run(scenario(port))
+    finally:
+        detector.tickets.release(100)
+    assert queue == {"pending": burst, "capacity": 64, "waiting": burst - 1}
+    assert [response.status_code for response, _ in answered] == [200] * burst
+    assert all(r.json()["schema"].startswith("unspun.report/") for r, _ in answered)
+    assert max(seconds for _, seconds in answered) > settings.request_timeout
+    assert health["queue"] == {"pending": 0, "capacity": 64, "waiting": 0}
+
+
+def test_a_request_not_started_within_the_queue_wait_gets_503_with_retry_after(plain_detector):
+    gate = threading.Event()
+    checker = Checker(CheckConfig(), detector=GatedDetector(plain_detector, gate))
+    settings = ServiceSettings(batch_size=1, queue_wait=1.0, request_timeout=60.0, retry_after=7)
+
+    async def scenario(port: int):
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base, timeout=90) as client:
+            started = time.monotonic()
+            tasks = [
+                asyncio.create_task(client.post("/v1/check", json={"text": ARTICLE}))
+                for _ in range(3)
+            ]
+            deadline = started + 30
+            while sum(task.done() for task in tasks) < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            refused_after = time.monotonic() - started
+            refused = [task.result() for task in tasks if task.done()]
+            waiting = [task for task in tasks if not task.done()]
+            health = (await client.get("/v1/health")).json()
+            gate.set()  # the one in the detector finishes
+            served = await asyncio.gather(*waiting)
+            return refused_after, refused, served, health
+
+    try:
+        with running_server(checker, settings) as port:
+            refused_after, refused, served, health = asyncio.run(scenario(port))
+    finally:
+        gate.set()
+    # Two waited behind the one held in the detector, and were told to come back after 1 s.
+    assert len(refused) == 2 and refused_after >= 0.9
+    for response in refused:
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "7"
+        error = response.json()["error"]
+        assert error["code"] == "overloaded" and "waited 1 s" in error["message"]
+    assert health["queue"] == {"pending": 1, "capacity": 64, "waiting": 0}
+    assert [response.status_code for response in served] == [200]
 
 
 TRAVERSALS = [

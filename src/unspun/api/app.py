@@ -35,8 +35,14 @@ def create_app(
     from unspun import __version__
 
     settings = settings or ServiceSettings()
-    queue = CheckQueue(checker, batch_size=settings.batch_size, workers=settings.workers)
-    admission = Admission(settings.max_pending, queue=queue, max_wait=settings.queue_wait_limit)
+    queue = CheckQueue(
+        checker,
+        batch_size=settings.batch_size,
+        workers=settings.workers,
+        max_wait=settings.queue_wait,
+        run_timeout=settings.request_timeout,
+    )
+    admission = Admission(settings.max_pending)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):

@@ -24,8 +24,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         408: "the body did not arrive in time",
         413: "the body is over the size limit",
         422: "invalid input, with a readable message",
-        503: "queue full (with Retry-After) or a model/index unavailable",
-        504: "over the per-request time limit",
+        503: "queue full, or not started within the queue wait (both with Retry-After); or a "
+        "model/index unavailable",
+        504: "checking took longer than the time limit after the request left the queue",
     }.items()
 }
 

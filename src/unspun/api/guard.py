@@ -1,5 +1,6 @@
 """The outer ASGI layer every request passes: API keys, admission to the work queue, body size and
-body time limits, the per-request time limit, and security headers. Errors leave as JSON."""
+body time limits, the per-request time limit, and security headers. Errors leave as JSON, and a
+refused request's body is read and dropped (within bounds) first, so clients receive them."""
 
 from __future__ import annotations
 
@@ -63,7 +64,10 @@ async def send_error(
 
 
 class _BodyTooLarge(Exception):
-    pass
+    def __init__(self, received: int, complete: bool) -> None:
+        super().__init__(received)
+        self.received = received  # bytes read so far
+        self.complete = complete  # whether that was the whole body
 
 
 class _ClientGone(Exception):
@@ -88,8 +92,10 @@ class ServiceGuard:
 
         needs_key = path.startswith("/v1/") and path not in OPEN_API_ROUTES
         if needs_key and not self._authorised(headers):
-            await send_error(
+            await self._refuse(
+                receive,
                 send,
+                headers,
                 401,
                 "unauthorised",
                 "this server needs an API key: send it as 'Authorization: Bearer KEY' "
@@ -106,28 +112,106 @@ class ServiceGuard:
                 await send_error(send, 400, "bad_request", "Content-Length is not a number")
                 return
             if length > self.settings.max_body_bytes:
-                await send_error(send, 413, "too_large", self._too_large_message(), close=True)
+                await self._refuse(
+                    receive, send, headers, 413, "too_large", self._too_large_message(), close=True
+                )
                 return
 
         queued = scope.get("method") == "POST" and path in QUEUED_ROUTES
         if queued and not self.admission.try_enter():
-            await send_error(
+            await self._refuse(
+                receive,
                 send,
+                headers,
                 503,
                 "overloaded",
-                f"the server is busy ({self.admission.pending} requests queued); retry shortly",
+                f"the server is busy (its queue is full: {self.admission.pending} requests); "
+                "retry shortly",
                 headers=[(b"retry-after", str(self.settings.retry_after).encode())],
                 close=True,
             )
             return
         try:
-            await self._handle(scope, receive, send, buffer_body=queued)
+            await self._handle(scope, receive, send, headers, buffer_body=queued)
         finally:
             if queued:
                 self.admission.leave()
 
+    async def _refuse(
+        self,
+        receive: Receive,
+        send: Send,
+        request_headers: dict[bytes, bytes],
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        close: bool = False,
+    ) -> None:
+        """Answer an error before the app sees the request, reading and dropping its body first.
+
+        Closing a connection whose body has not been read makes the kernel reset it, and clients
+        that send the whole body before reading (urllib, requests) then report a broken pipe or a
+        reset instead of this answer. So the rest of the body is drained, at most
+        ``drain_limit`` bytes within ``body_timeout`` seconds; past those bounds (or when the
+        client waits for ``100 Continue``) the answer goes out at once and the connection closes.
+        """
+        drained = await self._drain(receive, request_headers)
+        await send_error(send, status, code, message, headers=headers, close=close or not drained)
+
+    async def _drain(
+        self, receive: Receive, request_headers: dict[bytes, bytes], received: int = 0
+    ) -> bool:
+        """Read and drop the rest of the request body; True when all of it was read."""
+        declared = request_headers.get(b"content-length")
+        chunked = b"transfer-encoding" in request_headers
+        if declared is None and not chunked:
+            return True  # no body
+        expects_continue = request_headers.get(b"expect", b"").lower() == b"100-continue"
+        if expects_continue and received == 0:
+            return False  # the client sends nothing until told to; reading would tell it to
+        limit = self.settings.drain_limit
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                return False
+            if length == 0:
+                return True
+            if length > limit:
+                return False
+        try:
+            async with asyncio.timeout(self.settings.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return False
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        return False
+                    if not message.get("more_body", False):
+                        return True
+        except TimeoutError:
+            return False
+
+    def _time_limit(self, queued: bool) -> float | None:
+        """Seconds a request may take once its body is in. The queue bounds a queued request's
+        wait and its checking separately (503 / 504); this is the outer bound on both."""
+        if not queued:
+            return self.settings.request_timeout
+        if self.settings.queue_wait is None:
+            return None
+        return self.settings.queue_wait + self.settings.request_timeout
+
     async def _handle(
-        self, scope: Scope, receive: Receive, send: Send, *, buffer_body: bool
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request_headers: dict[bytes, bytes],
+        *,
+        buffer_body: bool,
     ) -> None:
         # Only admitted requests have their body read here (bounded by admission x size limit);
         # any other route with a body answers 404/405 without reading it.
@@ -144,7 +228,10 @@ class ServiceGuard:
                     close=True,
                 )
                 return
-            except _BodyTooLarge:
+            except _BodyTooLarge as too_large:
+                # A chunked body (or one longer than it said) past the limit: drop the rest too.
+                if not too_large.complete:
+                    await self._drain(receive, request_headers, too_large.received)
                 await send_error(send, 413, "too_large", self._too_large_message(), close=True)
                 return
             except _ClientGone:
@@ -159,16 +246,14 @@ class ServiceGuard:
                 started = True
             await send(message)
 
+        limit = self._time_limit(buffer_body)
         try:
-            async with asyncio.timeout(self.settings.request_timeout):
+            async with asyncio.timeout(limit):
                 await self.app(scope, receive, tracking_send)
         except TimeoutError:
             if not started:
                 await send_error(
-                    send,
-                    504,
-                    "timeout",
-                    f"checking took longer than the {self.settings.request_timeout:g} s limit",
+                    send, 504, "timeout", f"the request took longer than the {limit:g} s limit"
                 )
 
     async def _read_body(self, receive: Receive) -> bytes:
@@ -181,7 +266,7 @@ class ServiceGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.settings.max_body_bytes:
-                raise _BodyTooLarge
+                raise _BodyTooLarge(size, complete=not message.get("more_body", False))
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)

@@ -1,5 +1,6 @@
-"""The work queue between the event loop and the detector: requests are merged into batches and
-checked on worker threads, so the loop only ever waits and the model is used efficiently."""
+"""The work queue between the event loop and the detector: requests wait their turn for a bounded
+time, are merged into batches and checked on worker threads, so the loop only ever waits and the
+model is used efficiently."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from unspun.article.model import Article
@@ -17,24 +18,55 @@ from unspun.pipeline import Checker
 T = TypeVar("T")
 
 
-@dataclass
+class QueueWaitExpired(UnspunError):
+    """A request that waited its whole ``queue_wait`` without the detector getting to it."""
+
+    http_status = 503
+    code = "overloaded"
+
+
+class CheckTimedOut(UnspunError):
+    """Checking that went on past ``request_timeout`` after it left the queue."""
+
+    http_status = 504
+    code = "timeout"
+
+
+@dataclass(eq=False)
 class _Job:
     article: Article
     checker: Checker
     future: asyncio.Future[dict[str, Any]]
+    # Set when a worker takes the job: its wait is over, its time limit starts.
+    started: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class CheckQueue:
     """Merges articles from concurrent requests into ``check_many`` calls on worker threads.
 
     Admission (how many requests may wait) is decided before a request's body is read, by
-    :class:`Admission`; this queue itself only orders the admitted work.
+    :class:`Admission`; this queue orders the admitted work and bounds it in time: an article
+    waits at most ``max_wait`` seconds for a worker (then :class:`QueueWaitExpired`, a 503) and
+    is checked within ``run_timeout`` seconds after that (then :class:`CheckTimedOut`, a 504).
+    None: no limit.
     """
 
-    def __init__(self, checker: Checker, *, batch_size: int = 16, workers: int = 1) -> None:
+    def __init__(
+        self,
+        checker: Checker,
+        *,
+        batch_size: int = 16,
+        workers: int = 1,
+        max_wait: float | None = None,
+        run_timeout: float | None = None,
+    ) -> None:
         self.checker = checker
         self.batch_size = max(1, batch_size)
         self.workers = max(1, workers)
+        self.max_wait = max_wait
+        self.run_timeout = run_timeout
+        # Jobs put on the queue that no worker has taken yet (what /v1/health reports as waiting).
+        self._waiting: set[_Job] = set()
         # Parsing HTML is CPU work too; it gets its own small pool so it never waits behind models.
         self._check_pool = ThreadPoolExecutor(self.workers, thread_name_prefix="unspun-check")
         self._parse_pool = ThreadPoolExecutor(2, thread_name_prefix="unspun-parse")
@@ -74,25 +106,74 @@ class CheckQueue:
         checker = checker or self.checker
         jobs = [_Job(article, checker, loop.create_future()) for article in articles]
         for job in jobs:
+            self._waiting.add(job)
             jobs_queue.put_nowait(job)
-        # If the request is cancelled (time limit, client gone) gather cancels the futures and the
-        # worker skips those jobs instead of checking articles nobody waits for.
-        return list(await asyncio.gather(*(job.future for job in jobs)))
+        try:
+            await self._wait_for_start(jobs)
+            try:
+                async with asyncio.timeout(self.run_timeout):
+                    return list(await asyncio.gather(*(job.future for job in jobs)))
+            except TimeoutError:
+                raise CheckTimedOut(
+                    f"checking took longer than the {self.run_timeout:g} s limit"
+                ) from None
+        finally:
+            # Whatever ended the request (an answer, a limit, the client gone), jobs nobody waits
+            # for any more are marked done, and the worker skips them instead of checking them.
+            for job in jobs:
+                self._waiting.discard(job)
+                if not job.future.done():
+                    job.future.cancel()
+
+    async def _wait_for_start(self, jobs: list[_Job]) -> None:
+        try:
+            async with asyncio.timeout(self.max_wait):
+                for job in jobs:
+                    await job.started.wait()
+        except TimeoutError:
+            raise QueueWaitExpired(
+                f"the server is busy: this request waited {self.max_wait:g} s in the queue "
+                "without being started; retry later"
+            ) from None
+
+    @property
+    def waiting(self) -> int:
+        """Articles on the queue that no worker has taken yet."""
+        return len(self._waiting)
+
+    def _batch_limit(self) -> int:
+        """Articles to merge into one detector call: up to ``batch_size``, and no more than the
+        measured speed checks in a quarter of ``run_timeout``, so that a merged batch is never
+        what pushes its requests past the time limit (on a slow CPU a batch of 16 takes 30 s)."""
+        if self.run_timeout is None or self.seconds_per_article is None:
+            return self.batch_size
+        fits = int(self.run_timeout / 4 / max(self.seconds_per_article, 1e-6))
+        return max(1, min(self.batch_size, fits))
 
     async def _consume(self, jobs_queue: asyncio.Queue[_Job]) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = [await jobs_queue.get()]
-            while len(batch) < self.batch_size and not jobs_queue.empty():
-                batch.append(jobs_queue.get_nowait())
-            waiting = [job for job in batch if not job.future.done()]
+            job = await jobs_queue.get()
+            if job.future.done():  # abandoned (time limit, client gone): take no room in a batch
+                continue
+            batch, limit = [job], self._batch_limit()
+            while len(batch) < limit and not jobs_queue.empty():
+                job = jobs_queue.get_nowait()
+                if not job.future.done():
+                    batch.append(job)
             # Merged only with jobs for the same checker (one, unless a test swapped it in).
-            for checker in {id(job.checker): job.checker for job in waiting}.values():
-                await self._run(loop, checker, [j for j in waiting if j.checker is checker])
+            for checker in {id(job.checker): job.checker for job in batch}.values():
+                await self._run(loop, checker, [j for j in batch if j.checker is checker])
 
     async def _run(
         self, loop: asyncio.AbstractEventLoop, checker: Checker, batch: list[_Job]
     ) -> None:
+        batch = [job for job in batch if not job.future.done()]
+        if not batch:
+            return
+        for job in batch:
+            self._waiting.discard(job)
+            job.started.set()
         articles = [job.article for job in batch]
         started = loop.time()
         outcomes = await loop.run_in_executor(
@@ -110,12 +191,6 @@ class CheckQueue:
     def _measure(self, seconds: float) -> None:
         previous = self.seconds_per_article
         self.seconds_per_article = seconds if previous is None else 0.7 * previous + 0.3 * seconds
-
-    def estimated_wait(self, pending: int) -> float | None:
-        """Seconds a new request would wait behind ``pending`` admitted ones; None if unmeasured."""
-        if self.seconds_per_article is None:
-            return None
-        return pending * self.seconds_per_article / self.workers
 
     def _check_batch(
         self, checker: Checker, articles: list[Article]
@@ -158,27 +233,19 @@ def _finite(value: Any) -> Any:
 
 
 class Admission:
-    """Admits a request to the queue or refuses it at once (no unbounded queue): refused when
-    ``capacity`` requests are already admitted, or when the measured speed says a new one would
-    wait longer than ``max_wait`` seconds (it would only time out; a 503 lets it retry later)."""
+    """Admits a request to the queue or refuses it at once: at most ``capacity`` requests are
+    admitted (waiting or being checked); one more is refused, so the queue and the bodies it
+    buffers stay bounded however many clients arrive. How long an admitted request may wait is
+    the queue's ``max_wait``."""
 
-    def __init__(
-        self, capacity: int, *, queue: CheckQueue | None = None, max_wait: float | None = None
-    ) -> None:
+    def __init__(self, capacity: int) -> None:
         self.capacity = max(1, capacity)
-        self.queue = queue
-        self.max_wait = max_wait
         self.pending = 0
 
     def try_enter(self) -> bool:
         # Only touched from the event loop thread, so a plain counter is race-free.
         if self.pending >= self.capacity:
             return False
-        queue, limit = self.queue, self.max_wait
-        if queue is not None and limit is not None and self.pending >= queue.workers:
-            wait = queue.estimated_wait(self.pending)
-            if wait is not None and wait > limit:
-                return False
         self.pending += 1
         return True
 

@@ -107,6 +107,7 @@ class DetectorsResponse(BaseModel):
 class QueueState(BaseModel):
     pending: int = Field(description="checking requests admitted now (queued or running)")
     capacity: int = Field(description="admitted requests beyond which the server answers 503")
+    waiting: int = Field(0, description="articles on the queue that the detector has not started")
 
 
 class HealthResponse(BaseModel):

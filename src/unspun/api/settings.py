@@ -12,33 +12,41 @@ API_KEYS_ENV = "UNSPUN_API_KEYS"
 class ServiceSettings:
     """Everything that bounds what one server process accepts; the defaults suit a newsroom LAN.
 
-    ``max_pending``: requests admitted to the checking routes at once (queued or running); one more
-    gets ``503`` with ``Retry-After`` before its body is read, so memory stays bounded by
+    ``max_pending``: requests admitted to the checking routes at once (waiting, or being checked);
+    one more gets ``503`` with ``Retry-After`` at once, so memory stays bounded by
     ``max_pending x max_body_bytes``.
+    ``queue_wait``: seconds an admitted request may wait for the detector; a request not started by
+    then gets ``503`` with ``Retry-After`` (None: wait as long as it takes).
     ``body_timeout``: seconds a client has to send its whole body; a trickle gets ``408``.
     ``header_timeout``: seconds to send the request line and headers (enforced by ``unspun serve``).
-    ``request_timeout``: seconds from a full body to a response, queue wait included; else ``504``.
-    ``max_queue_wait``: refuse (503) a request that the measured speed says would wait longer than
-    this in the queue; default half of ``request_timeout``, so overload shows as 503, not 504.
+    ``request_timeout``: seconds a request's checking may take once it has left the queue (the wait
+    is bounded by ``queue_wait``); else ``504``.
+    ``max_drain_bytes``: a refused request's body (``413``, ``401``, ``503``) is read and dropped up
+    to this many bytes before the answer, so that a client which sends its whole body before
+    reading (urllib, requests) gets the answer instead of a reset connection; a longer declared
+    body is answered at once. Default 16 x ``max_body_bytes``.
     ``max_batch``: articles in one ``/v1/check/batch`` request.
     ``batch_size``: articles the worker hands to the detector in one call (requests are merged).
     """
 
     max_body_bytes: int = 1_000_000
     max_batch: int = 32
-    max_pending: int = 256
+    max_pending: int = 64
     batch_size: int = 16
     workers: int = 1
     body_timeout: float = 10.0
     header_timeout: float = 10.0
     request_timeout: float = 30.0
-    max_queue_wait: float | None = None
+    queue_wait: float | None = 90.0
+    max_drain_bytes: int | None = None
     retry_after: int = 2
     api_keys: frozenset[str] = field(default_factory=frozenset)
 
     @property
-    def queue_wait_limit(self) -> float:
-        return self.max_queue_wait if self.max_queue_wait is not None else self.request_timeout / 2
+    def drain_limit(self) -> int:
+        if self.max_drain_bytes is not None:
+            return self.max_drain_bytes
+        return 16 * self.max_body_bytes
 
     @staticmethod
     def keys_from_env(environ: dict[str, str] | None = None) -> frozenset[str]:

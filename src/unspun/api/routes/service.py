@@ -48,10 +48,15 @@ async def health(checker: LoadedChecker, state: State) -> HealthResponse:
         calibrated=checker.calibration is not None,
         index=checker.provenance is not None,
         auth=bool(settings.api_keys),
-        queue=QueueState(pending=state.admission.pending, capacity=state.admission.capacity),
+        queue=QueueState(
+            pending=state.admission.pending,
+            capacity=state.admission.capacity,
+            waiting=state.queue.waiting,
+        ),
         limits={
             "max_body_bytes": settings.max_body_bytes,
             "max_batch": settings.max_batch,
             "request_timeout_s": settings.request_timeout,
+            "queue_wait_s": settings.queue_wait,
         },
     )
