@@ -71,11 +71,34 @@ def test_check_returns_the_same_report_as_the_library(checker):
     report = response.json()
     expected = checker.check(parse_text(ARTICLE, author="Jo Reporter")).to_json_dict()
     assert report == json.loads(json.dumps(expected))
-    assert report["schema"] == "unspun.report/1"
-    assert report["verdict"] in {"machine", "human", "uncertain"}
+    assert report["schema"] == "unspun.report/2"
+    assert report["verdict"] in {"machine", "not_flagged", "uncertain"}
     assert report["article"]["author"] == "Jo Reporter"
     assert report["passages"], "passages are scored"
     assert all(0.0 <= p["score"] <= 1.0 for p in report["passages"])
+
+
+def test_old_clients_get_the_version_1_report_when_they_ask_for_it(checker):
+    app = create_app(checker)
+    current = call(app, "POST", "/v1/check", json={"text": ARTICLE}).json()
+    old = call(app, "POST", "/v1/check?schema=unspun.report/1", json={"text": ARTICLE}).json()
+    assert old["schema"] == "unspun.report/1" and "human_percentile" not in old
+    assert old["machine_probability"] == old["human_share_below"] == current["human_percentile"]
+    assert old["verdict"] == {"not_flagged": "human"}.get(current["verdict"], current["verdict"])
+    assert {k: v for k, v in old.items() if k not in V1_ONLY} == {
+        k: v for k, v in current.items() if k not in ("schema", "verdict", "human_percentile")
+    }
+    one = {"articles": [{"text": ARTICLE}]}
+    batch = call(app, "POST", "/v1/check/batch?schema=unspun.report/1", json=one).json()
+    assert batch == [old]
+    assert_error(
+        call(app, "POST", "/v1/check?schema=unspun.report/9", json={"text": ARTICLE}),
+        422,
+        "invalid_input",
+    )
+
+
+V1_ONLY = ("schema", "verdict", "machine_probability", "human_share_below")
 
 
 def test_html_article_is_extracted_and_caller_metadata_wins(checker):

@@ -72,7 +72,7 @@ def test_any_json_body_gets_a_report_or_a_clean_error(plain_detector, body, rout
     answer = response.json()
     if response.status_code == 200:
         reports = answer if route.endswith("batch") else [answer]
-        assert all(r["schema"] == "unspun.report/1" for r in reports)
+        assert all(r["schema"] == "unspun.report/2" for r in reports)
         return
     assert response.status_code in {413, 422, 501}, (response.status_code, answer)
     assert set(answer) == {"error"}

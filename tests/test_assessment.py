@@ -77,7 +77,7 @@ def claim(status: str, source: str | None = "wire-1") -> ClaimInfo:
 
 
 def report(
-    verdict: str = "human",
+    verdict: str = "not_flagged",
     *,
     signals: list[SignalInfo] | None = None,
     claims: list[ClaimInfo] | None = None,
@@ -87,10 +87,9 @@ def report(
     return Report(
         verdict=verdict,
         reason=reason,
-        machine_probability=share,
+        human_percentile=share,
         threshold=0.99,
         grey_threshold=0.95,
-        human_share_below=share,
         target_fpr=0.01,
         detector=DetectorInfo(name="test", version="1"),
         scores={"test": 0.0},
@@ -170,7 +169,7 @@ def test_the_detector_verdict_is_weighed_and_human_is_only_counter_evidence():
         detector_abstained=False,
     )
     assert grey.label == "possibly_spun" and "grey zone" in grey.summary
-    human = assess(report("human"), detector_abstained=False)
+    human = assess(report("not_flagged"), detector_abstained=False)
     (line,) = human.evidence
     assert line.kind == "detector" and line.points_to == "not_spun"
     assert "Against a spin: no sign of machine writing" in human.summary
@@ -277,7 +276,7 @@ def test_terminal_shows_the_assessment_first_then_the_verdict_in_words():
     buffer = io.StringIO()
     render_report(checked, Console(file=buffer, width=100, force_terminal=False))
     out = " ".join(buffer.getvalue().split())
-    assert out.index("LIKELY SPUN") < out.index("NO SIGN OF MACHINE WRITING")
+    assert out.index("LIKELY SPUN") < out.index("NOT FLAGGED")
     assert "[strong] signal: found duplicated_headline" in out
     assert "[against] detector" in out
     assert "higher than 96% of the 300 human reference texts; flagged only above 99.0%" in out
@@ -341,7 +340,8 @@ def test_spun_example_with_an_index_is_likely_spun_and_names_its_evidence(corpus
     assert data["claims_summary"].startswith(f"{_count(data, 'contradicted')} contradicted, ")
     assert "velmora-port-strike" in data["claims_summary"]
     # The machine-writing verdict stays in the report, unchanged, beside the assessment.
-    assert data["verdict"] in {"machine", "human", "uncertain"} and data["schema"].endswith("/1")
+    assert data["verdict"] in {"machine", "not_flagged", "uncertain"}
+    assert data["schema"].endswith("/2")
 
 
 def _count(data: dict, status: str) -> int:

@@ -131,8 +131,8 @@ def test_check_and_check_many_report_the_same_probability(
     checker = Checker(CONFIG, detector=supervised)
     together = checker.check_many([parse_record({"text": text}) for text in TEXTS])
     for alone, report in zip(reports_alone, together, strict=True):
-        assert report.machine_probability is not None
-        assert report.machine_probability == pytest.approx(alone.machine_probability, abs=1e-6)
+        assert report.human_percentile is not None
+        assert report.human_percentile == pytest.approx(alone.human_percentile, abs=1e-6)
         assert report.verdict == alone.verdict
         assert report.scores == pytest.approx(alone.scores, abs=1e-6)
 
@@ -156,7 +156,7 @@ def test_a_local_scan_reports_what_check_reports(reports_alone, tmp_path: Path) 
     for i, alone in enumerate(reports_alone):
         row = rows[f"t{i}"]
         assert row["error"] is None
-        assert row["machine_probability"] == pytest.approx(alone.machine_probability, abs=1e-6)
+        assert row["human_percentile"] == pytest.approx(alone.human_percentile, abs=1e-6)
         assert row["verdict"] == alone.verdict
 
 

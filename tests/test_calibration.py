@@ -31,26 +31,29 @@ def test_target_fpr_below_what_the_reference_can_show_is_refused():
         calibration.threshold(1.5)
 
 
-def test_probability_is_empirical_without_platt_and_logistic_with_it():
+def test_percentile_is_the_share_of_human_scores_below_even_with_a_platt_fit():
     calibration = make([1.0, 2.0, 3.0, 4.0])
-    assert calibration.probability(0.0) == 0.0
-    assert calibration.probability(3.5) == 0.75
+    assert calibration.percentile(0.0) == 0.0
+    assert calibration.percentile(3.5) == 0.75
+    assert calibration.percentile(9.0) == 1.0
+    # A stored Platt fit (older supervised calibrations carry one) does not change the scale.
     platt = make([1.0, 2.0], platt=(2.0, -1.0))
-    assert platt.probability(0.5) == pytest.approx(0.5)
-    assert platt.probability(1000.0) == pytest.approx(1.0)
+    assert platt.percentile(0.5) == 0.0
+    assert platt.percentile(1.5) == 0.5
 
 
-def test_decide_gives_machine_grey_zone_and_human_with_reasons():
+def test_decide_gives_machine_grey_zone_and_not_flagged_with_reasons():
     calibration = make([float(i) for i in range(1000)])
     flagged = decide(995.0, calibration, 0.01)
     assert flagged.verdict == "machine"
     assert "1 in 100" in flagged.reason
-    assert flagged.machine_probability >= flagged.threshold
+    assert flagged.human_percentile >= flagged.threshold
     grey = decide(980.0, calibration, 0.01)  # above the 5 % threshold, below the 1 % one
     assert grey.verdict == "uncertain" and grey.reason.startswith("grey zone")
-    human = decide(100.0, calibration, 0.01)
-    assert human.verdict == "human"
-    assert human.machine_probability < human.threshold
+    below = decide(100.0, calibration, 0.01)
+    assert below.verdict == "not_flagged" and below.reason.startswith("not flagged")
+    assert below.human_percentile == pytest.approx(0.1)
+    assert below.human_percentile < below.threshold
 
 
 def test_abstain_reason_and_missing_calibration_force_uncertain():

@@ -120,7 +120,7 @@ def test_annotate_fills_report_sources_and_claims(provenance):
     article = read_article(SPUN)
     report = Report(
         verdict="uncertain",
-        machine_probability=None,
+        human_percentile=None,
         threshold=None,
         target_fpr=0.01,
         detector=DetectorInfo(name="test", version="0"),

@@ -65,7 +65,7 @@ REPORT_KEYS = {
     "schema",
     "verdict",
     "reason",
-    "machine_probability",
+    "human_percentile",
     "threshold",
     "target_fpr",
     "detector",
@@ -119,12 +119,12 @@ def run_unspun(*args: str, stdin: bytes | None = None, timeout: float = 120):
 
 
 def assert_contract(data: dict) -> None:
-    """Every key of unspun.report/1 is present with its type, and every offset points into body."""
+    """Every key of unspun.report/2 is present with its type, and every offset points into body."""
     assert set(data) >= REPORT_KEYS
-    assert data["schema"] == "unspun.report/1"
-    assert data["verdict"] in {"machine", "human", "uncertain"}
+    assert data["schema"] == "unspun.report/2"
+    assert data["verdict"] in {"machine", "not_flagged", "uncertain"}
     assert data["reason"] is None or isinstance(data["reason"], str)
-    assert isinstance(data["machine_probability"], float | None)
+    assert isinstance(data["human_percentile"], float | None)
     assert isinstance(data["threshold"], float | None)
     assert isinstance(data["target_fpr"], float)
     assert set(data["detector"]) >= {"name", "version"}
@@ -214,7 +214,7 @@ def test_check_text_report_is_readable(article_file: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert any(words in out for words in ("MACHINE-WRITTEN", "NO SIGN", "UNCERTAIN"))
-    assert "Machine probability" in out
+    assert "Human percentile" in out
     assert "Threshold" in out and "1 in 100" in out
     assert "Measured FPR" in out and "95% interval" in " ".join(out.split())
     assert TEST_DETECTOR in out
@@ -282,7 +282,7 @@ def test_render_shows_every_part_without_colour_off_a_terminal() -> None:
     report = Report(
         verdict="machine",
         reason="flagged: at this threshold about 1 in 100 human-written texts is flagged",
-        machine_probability=0.995,
+        human_percentile=0.995,
         threshold=0.99,
         target_fpr=0.01,
         detector=DetectorInfo(name="default", version="1"),
@@ -484,7 +484,7 @@ def test_default_detector_on_the_seed_article(seed_article_path: Path) -> None:
     data = json.loads(proc.stdout)
     assert_contract(data)
     assert data["detector"]["name"] in {"default", "supervised"}
-    assert data["machine_probability"] is not None
+    assert data["human_percentile"] is not None
 
 
 @needs_reader
@@ -498,7 +498,7 @@ def test_default_detector_on_the_project_example() -> None:
     proc = run_unspun("check", str(example))
     assert proc.returncode == 0, proc.stderr.decode()
     out = proc.stdout.decode()
-    assert "Machine probability" in out
+    assert "Human percentile" in out
     assert "Traceback" not in proc.stderr.decode()
 
 

@@ -14,7 +14,7 @@ def _report(body: str, passages: list[PassageInfo]) -> Report:
     return Report(
         verdict="uncertain",
         reason="in the grey zone",
-        machine_probability=0.95,
+        human_percentile=0.95,
         threshold=0.99,
         grey_threshold=0.9,
         target_fpr=0.01,

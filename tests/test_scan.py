@@ -70,9 +70,9 @@ def test_scan_writes_one_row_per_record_with_errors_and_duplicates(tmp_path, wor
     copy = by_id[f"{feed}#25"]
     first = by_id[copy["duplicate_of"]]
     assert first["record_id"] == f"{feed}#3"
-    assert (copy["verdict"], copy["machine_probability"]) == (
+    assert (copy["verdict"], copy["human_percentile"]) == (
         first["verdict"],
-        first["machine_probability"],
+        first["human_percentile"],
     )
     assert copy["site"] == "site9.example" and copy["input_id"] == "copy"
     assert summary.totals.duplicates == 5
@@ -85,7 +85,7 @@ def test_scan_writes_one_row_per_record_with_errors_and_duplicates(tmp_path, wor
         r for r in rows if r["site"] == "site0.example" and r["input"] == feed and not r["error"]
     ]
     assert site0 and all(row["verdict"] == "machine" for row in site0)
-    assert any(row["verdict"] == "human" for row in rows)
+    assert any(row["verdict"] == "not_flagged" for row in rows)
     assert not out.with_name(out.name + ".parts").exists()
 
 
@@ -203,7 +203,7 @@ def test_results_are_readable_by_pandas(tmp_path):
         "site",
         "title",
         "verdict",
-        "machine_probability",
+        "human_percentile",
         "signals",
         "top_source",
         "error",

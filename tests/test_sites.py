@@ -45,7 +45,7 @@ def test_sites_are_ranked_by_the_lower_end_of_their_interval(tmp_path):
             _row(
                 record_id=f"f{i}",
                 site="farm.example",
-                verdict="machine" if i < 18 else "human",
+                verdict="machine" if i < 18 else "not_flagged",
                 signals=["missing_byline", "body_cut_off"] if i % 2 else ["missing_byline"],
                 top_source="src-1" if i < 10 else "src-2",
                 date=f"2024-05-0{1 + i % 3}T08:00:00",
@@ -53,7 +53,7 @@ def test_sites_are_ranked_by_the_lower_end_of_their_interval(tmp_path):
             for i in range(20)
         ]
         + [
-            _row(record_id=f"n{i}", url=f"https://www.news.example/{i}", verdict="human")
+            _row(record_id=f"n{i}", url=f"https://www.news.example/{i}", verdict="not_flagged")
             for i in range(10)
         ]
         + [_row(record_id="e1", site="farm.example", error="not valid JSON")]
@@ -126,7 +126,7 @@ def test_sites_are_ranked_by_their_share_of_likely_spun_articles(tmp_path):
             _row(
                 record_id=f"{site}-{i}",
                 site=site,
-                verdict="machine" if i < machine else "human",
+                verdict="machine" if i < machine else "not_flagged",
                 assessment="likely_spun" if i < spun else "no_sign",
             )
             for i in range(count)
@@ -175,7 +175,7 @@ def _sites_output(tmp_path, columns: int) -> list[str]:
             _row(
                 record_id=f"{site}-{i}",
                 site=site,
-                verdict="machine" if i < 9 else "human",
+                verdict="machine" if i < 9 else "not_flagged",
                 assessment="likely_spun" if i % 2 else "possibly_spun",
                 signals=SIGNALS if site == LONG_SITE else ["missing_byline"],
                 top_source="velmora-port-strike",
@@ -250,7 +250,7 @@ def test_sites_reads_a_scan_made_before_assessments(tmp_path):
     from unspun.cli import app
 
     rows = [
-        _row(record_id=f"{site}-{i}", site=site, verdict="machine" if i < k else "human")
+        _row(record_id=f"{site}-{i}", site=site, verdict="machine" if i < k else "not_flagged")
         for site, k in (("mostly.example", 8), ("rarely.example", 1))
         for i in range(10)
     ]

@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
 ]
 VERDICT_WORDS = {
     "machine": "Likely machine-written",
-    "human": "No sign of machine writing",
+    "not_flagged": "Not flagged as machine-written",
     "uncertain": "Uncertain",
 }
 ASSESSMENT_WORDS = {
@@ -162,8 +162,8 @@ def test_page_checks_an_article_with_the_keyboard_alone(browser, plain_detector,
         above = page.locator("#assessment-card").bounding_box()
         assert above["y"] < page.locator("#verdict-card").bounding_box()["y"]
         assert page.inner_text("#verdict-heading") == VERDICT_WORDS[expected["verdict"]]
-        assert "Machine probability" in page.inner_text("#probability")
-        assert "human reference texts" in page.inner_text("#probability")
+        assert "Human percentile" in page.inner_text("#percentile")
+        assert "human reference texts" in page.inner_text("#percentile")
         assert "1 in 100" in page.inner_text("#fpr") and "1.0%" in page.inner_text("#fpr")
         measured = expected["calibration"]
         assert (
@@ -213,7 +213,7 @@ def test_page_checks_an_article_with_the_keyboard_alone(browser, plain_detector,
             page.focus("#download-button")
             page.keyboard.press("Enter")
         saved = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
-        assert saved["schema"] == "unspun.report/1" and saved["verdict"] == expected["verdict"]
+        assert saved["schema"] == "unspun.report/2" and saved["verdict"] == expected["verdict"]
         assert saved["passages"] == expected["passages"]
 
         assert problems == [], problems

@@ -1,5 +1,5 @@
 """A score on the human reference scale, in words: how many people's texts it beats, and where
-the threshold sits, so a probability is never read as a certainty."""
+the threshold sits, so a percentile is never read as a probability of machine writing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from unspun.report import Report
 
 def human_comparison(report: Report) -> str | None:
     """'higher than 96% of the 336 human reference texts' (None without a calibration)."""
-    share = report.human_share_below
+    share = report.human_percentile
     if share is None or report.calibration is None:
         return None
     texts = report.calibration.human_texts
@@ -28,7 +28,7 @@ def percent(share: float) -> str:
 
 
 def score_in_words(report: Report) -> str | None:
-    """What the probability means against people's writing, e.g. 'scores higher than 96% of the
+    """What the human percentile means, e.g. 'scores higher than 96% of the
     336 human reference texts; flagged only above 99.1% of them'."""
     compared = human_comparison(report)
     if compared is None:

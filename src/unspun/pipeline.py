@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -89,7 +88,9 @@ class Checker:
         reports = []
         abstained = []
         for article, norm, part, score in zip(articles, normalized, scored, scores, strict=True):
-            abstain = abstain_reason(norm.text, min_words=self.config.min_words)
+            abstain = abstain_reason(
+                norm.text, min_words=self.config.min_words, boilerplate=removed_boilerplate(article)
+            )
             report = self._report(article, norm, score, abstain)
             if len(part) < len(norm.text):
                 report.detector.chars_scored = len(part)
@@ -115,7 +116,6 @@ class Checker:
             scores.document,
             self.calibration,
             self.config.target_fpr,
-            probability=scores.probability,
             abstain=abstain,
         )
         raw = {name: scores.document}
@@ -123,10 +123,9 @@ class Checker:
         return Report(
             verdict=decision.verdict,
             reason=decision.reason,
-            machine_probability=_finite_or_none(decision.machine_probability),
+            human_percentile=_finite_or_none(decision.human_percentile),
             threshold=_finite_or_none(decision.threshold),
             grey_threshold=self._grey_threshold(),
-            human_share_below=self._human_share_below(scores.document),
             target_fpr=decision.target_fpr,
             detector=detector_info(self.detector, scores),
             scores={key: value for key, value in raw.items() if math.isfinite(value)},
@@ -138,18 +137,11 @@ class Checker:
         )
 
     def _grey_threshold(self) -> float | None:
-        """Where the grey zone starts, on the probability scale (the same rule as decide())."""
+        """Where the grey zone starts, as a human percentile (the same rule as decide())."""
         if self.calibration is None:
             return None
         grey_fpr = min(0.5, self.config.target_fpr * GREY_FACTOR)
-        return self.calibration.probability(self.calibration.threshold(grey_fpr))
-
-    def _human_share_below(self, raw: float) -> float | None:
-        # Counted on the human reference scores themselves: a Platt-scaled probability is not a
-        # share of people's texts, and readers take it for one.
-        if self.calibration is None or not math.isfinite(raw):
-            return None
-        return bisect.bisect_left(self.calibration.human_scores, raw) / self.calibration.n
+        return self.calibration.percentile(self.calibration.threshold(grey_fpr))
 
     def _passages(self, body: str, norm: Normalized, scores: Scores) -> list[PassageInfo]:
         passages = []
@@ -157,7 +149,7 @@ class Checker:
             start, end = norm.to_original(passage.start, passage.end)
             value = passage.score
             if self.calibration is not None:
-                value = self.calibration.probability(value)
+                value = self.calibration.percentile(value)
             passages.append(PassageInfo(start=start, end=end, text=body[start:end], score=value))
         return passages
 
@@ -200,8 +192,14 @@ def scored_part(text: str, limit: int) -> str:
 
 
 def _finite_or_none(value: float) -> float | None:
-    # An uncalibrated detector has no probability or threshold: None in the report, null in JSON.
+    # An uncalibrated detector has no percentile or threshold: None in the report, null in JSON.
     return value if math.isfinite(value) else None
+
+
+def removed_boilerplate(article: Article) -> str | None:
+    """The site boilerplate the parser took out of the page (menus, share buttons, notices)."""
+    removed = [s.text for s in article.signals if s.id == "boilerplate_removed" and s.text]
+    return "\n".join(removed) or None
 
 
 def _signal_info(signal: Signal) -> SignalInfo:

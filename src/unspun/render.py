@@ -1,4 +1,4 @@
-"""Terminal rendering of a Report with Rich: the assessment, then the verdict, probability,
+"""Terminal rendering of a Report with Rich: the assessment, then the verdict, human percentile,
 threshold, highlighted passages, template signals, token evidence, sources and claims; plain text
 when the output is not a TTY."""
 
@@ -27,7 +27,7 @@ from unspun.wording import count_words, cut_at_space
 
 VERDICT_WORDS = {
     "machine": ("LIKELY MACHINE-WRITTEN", "bold white on red"),
-    "human": ("NO SIGN OF MACHINE WRITING", "bold white on green"),
+    "not_flagged": ("NOT FLAGGED", "bold white on blue"),
     "uncertain": ("UNCERTAIN", "bold black on yellow"),
 }
 ASSESSMENT_STYLES = {
@@ -120,16 +120,18 @@ def _figures(report: Report) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    probability = report.machine_probability
+    percentile = report.human_percentile
     shown = (
-        _probability(probability) if probability is not None else "n/a (detector not calibrated)"
+        f"{_share(percentile)} (a rank among people's texts, not a probability)"
+        if percentile is not None
+        else "n/a (detector not calibrated)"
     )
     meaning = score_in_words(report)
-    table.add_row("Machine probability", shown + (f"\n{meaning}" if meaning else ""))
+    table.add_row("Human percentile", shown + (f"\n{meaning}" if meaning else ""))
     if report.threshold is not None:
         table.add_row(
             "Threshold",
-            f"{_probability(report.threshold)} (set so about {one_in(report.target_fpr)} "
+            f"{_share(report.threshold)} (set so about {one_in(report.target_fpr)} "
             f"human texts is flagged; target false-positive rate {report.target_fpr:g})",
         )
     else:
@@ -353,7 +355,7 @@ def _claims(claims: Sequence[ClaimInfo]) -> Table | Text:
     return table
 
 
-def _probability(value: float) -> str:
+def _share(value: float) -> str:
     # Three decimals, except for tiny values that would otherwise all print as 0.000.
     return f"{value:.3f}" if value == 0 or value >= 0.001 else f"{value:.1e}"
 

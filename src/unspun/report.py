@@ -1,5 +1,6 @@
 """The Report: one typed object per checked article; its JSON form is the public contract
-``unspun.report/1`` (add fields, never rename them)."""
+``unspun.report/2`` (add fields, never rename them within a version; ``to_v1_dict`` gives the
+previous version's shape for old clients)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_serializer
 
-SCHEMA = "unspun.report/1"
+SCHEMA = "unspun.report/2"
+SCHEMA_V1 = "unspun.report/1"
 
 
 class DetectorInfo(BaseModel):
@@ -51,7 +53,9 @@ class PassageInfo(BaseModel):
     end: int
     text: str
     score: float = Field(
-        description="machine-likeness of this passage, 0..1, higher = more machine"
+        description="machine-likeness of this passage, higher = more machine: with a calibrated "
+        "detector its human percentile (the share of the human reference texts, whole "
+        "documents, that score lower than this passage does), else the detector's raw score"
     )
 
 
@@ -133,11 +137,22 @@ class Assessment(BaseModel):
 
 
 class Report(BaseModel):
-    schema_: Literal["unspun.report/1"] = Field(SCHEMA, alias="schema")
-    verdict: Literal["machine", "human", "uncertain"]
+    schema_: Literal["unspun.report/2"] = Field(SCHEMA, alias="schema")
+    verdict: Literal["machine", "not_flagged", "uncertain"] = Field(
+        description="the detector's verdict at target_fpr: 'machine' (flagged), 'not_flagged' "
+        "(below the threshold: no sign of machine writing, which is not proof of a human "
+        "author) or 'uncertain' (grey zone, too short, out of domain, or no calibration)"
+    )
     reason: str | None = None
-    machine_probability: float | None
-    threshold: float | None
+    human_percentile: float | None = Field(
+        description="share of the human reference texts that score lower than this article "
+        "(0..1), e.g. 0.82: higher than 82% of them. Not a probability of machine writing. "
+        "null without a calibration"
+    )
+    threshold: float | None = Field(
+        description="the human percentile from which an article is flagged 'machine' at "
+        "target_fpr (null without a calibration)"
+    )
     target_fpr: float
     detector: DetectorInfo
     scores: dict[str, float]
@@ -152,13 +167,8 @@ class Report(BaseModel):
     assessment: Assessment | None = None
     grey_threshold: float | None = Field(
         None,
-        description="probability from which a score is in the grey zone (verdict 'uncertain'), "
-        "on the same scale as machine_probability, threshold and passage scores",
-    )
-    human_share_below: float | None = Field(
-        None,
-        description="share of the human reference texts that score lower than this article "
-        "(0..1): what the machine probability means against people's writing",
+        description="the human percentile from which a score is in the grey zone (verdict "
+        "'uncertain'), on the same scale as human_percentile, threshold and passage scores",
     )
     claims_summary: str | None = Field(
         None,
@@ -167,13 +177,36 @@ class Report(BaseModel):
 
     model_config = {"populate_by_name": True}
 
-    @field_serializer("machine_probability", "threshold", "grey_threshold", "human_share_below")
+    @field_serializer("human_percentile", "threshold", "grey_threshold")
     def _finite_or_null(self, value: float | None) -> float | None:
-        # NaN is not JSON; an uncalibrated detector has no probability or threshold.
+        # NaN is not JSON; an uncalibrated detector has no percentile or threshold.
         return None if value is None or math.isnan(value) else round(value, 6)
 
     def to_json_dict(self) -> dict:
         return self.model_dump(mode="json", by_alias=True, exclude_none=False)
 
+    def to_v1_dict(self) -> dict:
+        """The report in the shape of ``unspun.report/1``, for clients written against it: the
+        human percentile under both of its old names (``machine_probability``, which was never a
+        probability, and ``human_share_below``) and the verdict ``human`` for ``not_flagged``."""
+        return report_v1(self.to_json_dict())
+
     def to_json(self, indent: int | None = 2) -> str:
         return self.model_dump_json(by_alias=True, indent=indent)
+
+
+def report_v1(report: dict) -> dict:
+    """A ``unspun.report/2`` JSON object in the ``unspun.report/1`` shape (see ``to_v1_dict``);
+    the field order of version 1 is kept."""
+    old: dict = {}
+    for key, value in report.items():
+        if key == "schema":
+            old[key] = SCHEMA_V1
+        elif key == "verdict":
+            old[key] = "human" if value == "not_flagged" else value
+        elif key == "human_percentile":
+            old["machine_probability"] = value
+        else:
+            old[key] = value
+    old["human_share_below"] = report.get("human_percentile")
+    return old

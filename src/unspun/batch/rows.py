@@ -15,7 +15,8 @@ import pyarrow as pa
 from unspun.batch.inputs import RawRecord
 from unspun.errors import MalformedInput, UnspunError
 
-# The results table. Add columns, never rename them: users query these files with pandas/DuckDB.
+# The results table. Add columns, never rename them within a report schema version: users query
+# these files with pandas/DuckDB. (report/2 renamed machine_probability to human_percentile.)
 ROW_SCHEMA = pa.schema(
     [
         ("record_id", pa.string()),
@@ -28,7 +29,7 @@ ROW_SCHEMA = pa.schema(
         ("date", pa.string()),
         ("words", pa.int64()),
         ("verdict", pa.string()),
-        ("machine_probability", pa.float64()),
+        ("human_percentile", pa.float64()),
         ("reason", pa.string()),
         ("signals", pa.list_(pa.string())),
         ("top_source", pa.string()),
@@ -43,7 +44,7 @@ ROW_SCHEMA = pa.schema(
 # Filled into a duplicate's row from the row of the article's first occurrence.
 RESULT_COLUMNS = (
     "verdict",
-    "machine_probability",
+    "human_percentile",
     "reason",
     "signals",
     "top_source",
@@ -153,8 +154,8 @@ def _fill_article(row: dict[str, Any], article) -> None:
 
 def _fill_report(row: dict[str, Any], report) -> None:
     row["verdict"] = report.verdict
-    probability = report.machine_probability
-    row["machine_probability"] = probability if probability == probability else None  # NaN
+    percentile = report.human_percentile
+    row["human_percentile"] = percentile if percentile == percentile else None  # NaN
     row["reason"] = report.reason
     row["signals"] = sorted({signal.id for signal in report.signals})
     if report.sources:

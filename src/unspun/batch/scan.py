@@ -69,8 +69,9 @@ def fingerprint(units: list[InputUnit], settings: ScanSettings) -> dict[str, Any
     config = settings.config
     options = {k: v for k, v in config.detector_options.items() if k not in _NOT_IN_FINGERPRINT}
     return {
-        # 2: rows gained the assessment column; a checkpoint without it cannot be merged.
-        "version": 2,
+        # 2: rows gained the assessment column; 3: machine_probability became human_percentile
+        # and the verdict 'human' became 'not_flagged' (report/2). Older checkpoints cannot merge.
+        "version": 3,
         "inputs": [unit.label for unit in units],
         "detector": config.detector,
         "detector_options": {k: repr(v) for k, v in sorted(options.items())},

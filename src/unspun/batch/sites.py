@@ -36,7 +36,7 @@ class SiteSummary:
     site: str
     articles: int = 0  # rows with a verdict
     machine: int = 0
-    human: int = 0
+    not_flagged: int = 0
     uncertain: int = 0
     # Rows with an assessment label: all rows with a verdict, except in scans made before the
     # assessment column existed, where there are none.
@@ -134,7 +134,9 @@ def _add(summary: SiteSummary, row: dict) -> None:
         summary.errors += 1
         return
     verdict = row.get("verdict")
-    if verdict not in ("machine", "human", "uncertain"):
+    if verdict == "human":
+        verdict = "not_flagged"  # a table written before report/2 named the verdict so
+    if verdict not in ("machine", "not_flagged", "uncertain"):
         return
     summary.articles += 1
     setattr(summary, verdict, getattr(summary, verdict) + 1)

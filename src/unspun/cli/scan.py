@@ -234,7 +234,8 @@ def scan(
         progress.stop()
     totals = summary.totals
     verdicts = ", ".join(
-        f"{totals.verdicts.get(v, 0):,} {v}" for v in ("machine", "human", "uncertain")
+        f"{totals.verdicts.get(v, 0):,} {v.replace('_', ' ')}"
+        for v in ("machine", "not_flagged", "uncertain")
     )
     console.print(
         f"Wrote {counted(totals.records, 'row')} to {out}: {verdicts}, "

@@ -59,8 +59,9 @@ class Scores:
     """What a detector says about one text.
 
     ``document``: the detector's raw document score, higher = more likely machine-written.
-    ``probability``: a calibrated-looking probability when the detector has one (supervised
-    classifiers do), else ``None`` and the calibration maps ``document`` to a probability.
+    ``probability``: the sigmoid of a trained classifier's logit when the detector has one (a
+    probability only under its training set's share of machine text), else ``None``; reports
+    show the calibration's human percentile of ``document`` instead.
     ``raw``: named raw values worth keeping in the report (e.g. Binoculars' perplexities).
     """
 

@@ -15,7 +15,7 @@ import numpy as np
 from unspun.errors import ConfigError
 from unspun.stats import wilson_interval
 
-Verdict = Literal["machine", "human", "uncertain"]
+Verdict = Literal["machine", "not_flagged", "uncertain"]
 
 CALIBRATION_FILE = "calibration.json"
 # Scores between the threshold at GREY_FACTOR x target FPR and the threshold itself are "uncertain":
@@ -50,8 +50,10 @@ class Calibration:
     """Human reference scores of one detector with its exact settings.
 
     ``human_scores``: raw document scores of held-out human texts (never seen in training).
-    ``platt``: optional (a, b) with probability = sigmoid(a * raw + b), fitted on labelled held-out
-    data; without it the probability is the share of human reference texts scoring lower.
+    ``platt``: optional (a, b), a logistic fit of the label on the raw score over labelled
+    held-out data, kept for reading older files; reports do not show it (it is a probability
+    only under the training set's share of machine text, which says nothing of a reader's).
+    A score is reported as its human percentile (``percentile``).
     """
 
     detector: str
@@ -116,10 +118,8 @@ class Calibration:
         scores = np.asarray(self.human_scores)
         return float((scores >= raw_threshold).mean())
 
-    def probability(self, raw: float) -> float:
-        if self.platt is not None:
-            a, b = self.platt
-            return float(1.0 / (1.0 + math.exp(-max(-500.0, min(500.0, a * raw + b)))))
+    def percentile(self, raw: float) -> float:
+        """The share of the human reference texts that score lower than ``raw`` (0..1)."""
         return float(np.searchsorted(self.human_scores, raw, side="left") / self.n)
 
     def matches(self, name: str, settings: dict[str, Any]) -> bool:
@@ -151,9 +151,12 @@ def _canonical(settings: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Decision:
+    """A verdict with the score's human percentile and the threshold on that scale (NaN without
+    a calibration)."""
+
     verdict: Verdict
     reason: str | None
-    machine_probability: float
+    human_percentile: float
     threshold: float
     target_fpr: float
 
@@ -163,29 +166,29 @@ def decide(
     calibration: Calibration | None,
     target_fpr: float,
     *,
-    probability: float | None = None,
     abstain: str | None = None,
 ) -> Decision:
     """Turn a raw document score into a verdict at ``target_fpr``.
 
     ``abstain``: a reason found upstream (too short, out of domain) that forces ``uncertain``.
     Without a calibration the verdict is ``uncertain`` and only the raw score is meaningful.
+    A score below the threshold is ``not_flagged``: the detector shows that a text is not
+    flagged, never that a person wrote it.
     """
     if not math.isfinite(raw):
         abstain = abstain or "no score: the detector could not read any of this text"
     if calibration is None:
-        prob = probability if probability is not None else float("nan")
         return Decision(
             "uncertain",
             abstain or "uncalibrated: showing the raw score only",
-            prob,
+            float("nan"),
             float("nan"),
             target_fpr,
         )
     raw_threshold = calibration.threshold(target_fpr)
     grey_threshold = calibration.threshold(min(0.5, target_fpr * GREY_FACTOR))
-    prob = calibration.probability(raw) if math.isfinite(raw) else float("nan")
-    threshold = calibration.probability(raw_threshold)
+    prob = calibration.percentile(raw) if math.isfinite(raw) else float("nan")
+    threshold = calibration.percentile(raw_threshold)
     rate = one_in(target_fpr)
     if abstain:
         return Decision("uncertain", abstain, prob, threshold, target_fpr)
@@ -206,7 +209,7 @@ def decide(
         f"not flagged: the score is below the threshold at which about {rate} human texts "
         "is flagged"
     )
-    return Decision("human", reason, prob, threshold, target_fpr)
+    return Decision("not_flagged", reason, prob, threshold, target_fpr)
 
 
 def calibration_home() -> Path:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from unspun.api.articles import parse_articles
@@ -10,21 +12,43 @@ from unspun.api.dependencies import LoadedChecker, Queue, Settings
 from unspun.api.errors import ERROR_RESPONSES
 from unspun.api.schemas import ArticleRequest, BatchRequest, Report
 from unspun.errors import ConfigError
+from unspun.report import SCHEMA, SCHEMA_V1, report_v1
 
 router = APIRouter(tags=["check"], responses=ERROR_RESPONSES)
 
+# Clients written against unspun.report/1 ask for it with ?schema=unspun.report/1 and get the
+# human percentile under its old names and the verdict 'human' for 'not_flagged'.
+ReportSchema = Annotated[
+    Literal["unspun.report/2", "unspun.report/1"],
+    Query(
+        alias="schema",
+        description=f"the report version to answer in: {SCHEMA} (default) or {SCHEMA_V1} for "
+        "clients written against it",
+    ),
+]
+
+
+def _in_schema(reports: list[dict], schema: str) -> list[dict]:
+    return [report_v1(report) for report in reports] if schema == SCHEMA_V1 else reports
+
 
 @router.post("/v1/check", response_model=Report, summary="Check one article")
-async def check(request: ArticleRequest, checker: LoadedChecker, queue: Queue) -> JSONResponse:
+async def check(
+    request: ArticleRequest, checker: LoadedChecker, queue: Queue, schema: ReportSchema = SCHEMA
+) -> JSONResponse:
     """The JSON report of one article, exactly as `unspun check --format json` writes it."""
     articles = await parse_articles(queue, [request])
     reports = await queue.check(articles, checker=checker)
-    return JSONResponse(reports[0])
+    return JSONResponse(_in_schema(reports, schema)[0])
 
 
 @router.post("/v1/check/batch", response_model=list[Report], summary="Check several articles")
 async def check_batch(
-    request: BatchRequest, checker: LoadedChecker, queue: Queue, settings: Settings
+    request: BatchRequest,
+    checker: LoadedChecker,
+    queue: Queue,
+    settings: Settings,
+    schema: ReportSchema = SCHEMA,
 ) -> JSONResponse:
     """A list of reports, in the order of `articles` (at most the server's batch limit)."""
     if len(request.articles) > settings.max_batch:
@@ -33,4 +57,4 @@ async def check_batch(
             f"got {len(request.articles)}"
         )
     articles = await parse_articles(queue, request.articles)
-    return JSONResponse(await queue.check(articles, checker=checker))
+    return JSONResponse(_in_schema(await queue.check(articles, checker=checker), schema))

@@ -15,7 +15,7 @@
 
   const VERDICT_WORDS = {
     machine: "Likely machine-written",
-    human: "No sign of machine writing",
+    not_flagged: "Not flagged as machine-written",
     uncertain: "Uncertain",
   };
   const ASSESSMENT_WORDS = {
@@ -50,13 +50,13 @@
     return value !== null && value !== undefined;
   }
 
-  // What the probability means against people's writing (the terminal report says the same).
+  // What the human percentile means against people's writing (the terminal report says the same).
   function scoreInWords(report) {
     const calibration = report.calibration;
-    if (!known(report.human_share_below) || !calibration) return "";
-    let text = "it scores higher than " + (report.human_share_below >= 1
+    if (!known(report.human_percentile) || !calibration) return "";
+    let text = "it scores higher than " + (report.human_percentile >= 1
       ? "all " + calibration.human_texts + " human reference texts"
-      : share(report.human_share_below) + " of the " + calibration.human_texts
+      : share(report.human_percentile) + " of the " + calibration.human_texts
         + " human reference texts");
     if (known(report.threshold)) {
       const flagged = calibration.false_positive_rate;
@@ -228,16 +228,17 @@
     card.className = "verdict-card verdict-" + report.verdict;
     $("verdict-heading").textContent = VERDICT_WORDS[report.verdict] || report.verdict;
 
-    const probability = report.machine_probability;
+    const percentile = report.human_percentile;
     const meaning = scoreInWords(report);
-    $("probability").textContent = probability === null || probability === undefined
-      ? "No calibrated probability for this detector; raw score "
+    $("percentile").textContent = percentile === null || percentile === undefined
+      ? "No calibration for this detector; raw score "
         + Number(report.scores[report.detector.name]).toFixed(3) + "."
-      : "Machine probability " + share(probability) + (meaning ? " — " + meaning : "") + ".";
+      : "Human percentile " + share(percentile) + (meaning ? " — " + meaning : "")
+        + " (a rank among people's texts, not a probability).";
     $("fpr").textContent = "Threshold set so that about " + oneIn(report.target_fpr)
       + " human-written articles is flagged (false-positive rate " + percent(report.target_fpr, 1)
       + (report.threshold !== null && report.threshold !== undefined
-        ? "; flagged at a machine probability of " + share(report.threshold, 1) + " and above"
+        ? "; flagged from a human percentile of " + share(report.threshold, 1)
         : "") + ")."
       + measured(report.calibration);
     $("reason").textContent = report.reason ? "Why: " + report.reason : "";

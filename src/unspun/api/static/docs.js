@@ -56,7 +56,7 @@
       for (const [method, operation] of Object.entries(operations)) {
         const section = el("section", null, "panel");
         section.append(el("h2", method.toUpperCase() + " " + path));
-        if (operation.summary) section.append(el("p", operation.summary, "probability"));
+        if (operation.summary) section.append(el("p", operation.summary, "percentile"));
         if (operation.description) section.append(el("p", operation.description));
         const body = operation.requestBody && operation.requestBody.content["application/json"];
         if (body) {
