@@ -25,26 +25,12 @@ UNSPUN = str(Path(sys.executable).with_name("unspun"))
 SETTINGS = ScanSettings(CheckConfig(detector=TEST_DETECTOR, tokens=False), ("batch_detectors",))
 
 # Mean word length decides the test detector: short words read as human, long words as machine.
-_SHORT = [
-    "the",
-    "cat",
-    "sat",
-    "on",
-    "a",
-    "mat",
-    "and",
-    "we",
-    "saw",
-    "it",
-    "run",
-    "to",
-    "the",
-    "big",
-    "red",
-    "bus",
-    "at",
-    "six",
-]
+# Short words in plain sentences (subject, verb, object, a tail), so the text reads as English
+# prose to the out-of-domain gate (random short words in any order are word salad to it).
+_SUBJECTS = ["The cat", "A dog", "My son", "The man", "We", "He", "She", "The kid"]
+_VERBS = ["saw", "ran to", "sat on", "got", "fed", "met", "hid by", "left"]
+_OBJECTS = ["the bus", "a red mat", "the big van", "his old hat", "a box", "the dog", "her cup"]
+_TAILS = ["at six", "in the sun", "by the sea", "on the way home", "all day", "at noon", "so far"]
 _LONG = [
     "international",
     "governmental",
@@ -68,7 +54,9 @@ def article_text(seed: int, *, machine: bool, words: int = 90) -> str:
         if machine:  # long words between function words, so it still reads as English to the gate
             chosen = [w for _ in range(5) for w in (rng.choice(_FUNCTION), rng.choice(_LONG))]
         else:
-            chosen = [rng.choice(_SHORT) for _ in range(10)]
+            parts = (_SUBJECTS, _VERBS, _OBJECTS, _TAILS)
+            chosen = [rng.choice(part) for part in parts]
+            chosen += ["and", rng.choice(_SUBJECTS).lower(), rng.choice(_VERBS), "it"]
         sentence = " ".join(chosen)
         sentences.append(sentence[0].upper() + sentence[1:] + ".")
     return " ".join(sentences[:3]) + "\n\n" + " ".join(sentences[3:])
