@@ -88,3 +88,88 @@ class Overloaded(UnspunError):
     exit_code = 11
     http_status = 503
     code = "overloaded"
+
+
+class FetchError(UnspunError):
+    """A page or feed that could not be fetched: the host does not resolve, the connection fails
+    or breaks. Subclasses name the other ways a fetch fails; the API answers them ``502`` (a
+    problem on the far side), except where said."""
+
+    exit_code = 12
+    http_status = 502
+    code = "fetch_failed"
+    # The HTTP status of the answer, when there was one (a 404, or a 200 whose body was refused),
+    # and the answer itself without its body (unspun.fetch.FetchedPage), when there was one.
+    status: int | None = None
+    page = None
+
+
+class HostNotFound(FetchError):
+    """The URL's host name does not resolve (a typo, or a site that is gone)."""
+
+    code = "host_not_found"
+
+
+class FetchTimeout(FetchError):
+    """The server did not answer, or did not finish sending, within the time limit."""
+
+    exit_code = 13
+    http_status = 504
+    code = "fetch_timeout"
+
+
+class FetchHTTPError(FetchError):
+    """The server answered with an error status (404, 500, ...); ``status`` holds it and
+    ``retry_after`` the seconds a 429/503 asked to wait, if it said."""
+
+    exit_code = 14
+    code = "fetch_http_error"
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class FetchTooLarge(FetchError):
+    """The page is over the size limit (declared, or as it arrived); the rest was not read."""
+
+    exit_code = 15
+    code = "fetch_too_large"
+
+
+class FetchNotArticle(FetchError):
+    """The URL answers with something that is not an HTML or text page (an image, a PDF, a
+    program); nothing is parsed."""
+
+    exit_code = 16
+    http_status = 422
+    code = "fetch_not_html"
+
+
+class FetchRedirectError(FetchError):
+    """A redirect loop, more redirects than allowed, or a redirect without a usable target."""
+
+    exit_code = 17
+    code = "fetch_redirect"
+
+
+class URLRefused(FetchError):
+    """A URL that unspun will not fetch: not http(s), or (unless allowed) its host resolves to a
+    loopback, private, link-local, metadata or other non-public address."""
+
+    exit_code = 18
+    http_status = 422
+    code = "url_refused"
+
+
+class RateLimited(UnspunError):
+    """Too many requests of one kind from one client (the server's URL fetches); retry later."""
+
+    exit_code = 11
+    http_status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

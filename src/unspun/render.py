@@ -196,6 +196,12 @@ def _metadata(report: Report) -> Table:
     ):
         if value:
             table.add_row(label, Text(value))
+    if report.fetch is not None:
+        fetch = report.fetch
+        via = ""
+        if fetch.redirects:
+            via = f", {fetch.redirects} redirect{'s' * (fetch.redirects != 1)}"
+        table.add_row("Fetched", Text(f"{fetch.fetched_at} (HTTP {fetch.status}{via})"))
     table.add_row("Words", f"{count_words(article.body):,}")
     return table
 

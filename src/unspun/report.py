@@ -136,6 +136,21 @@ class Assessment(BaseModel):
     evidence: list[Evidence] = []
 
 
+class FetchInfo(BaseModel):
+    """What was fetched, for an article read from a URL (``unspun check URL``, ``/v1/check`` with
+    only a ``url``)."""
+
+    url: str = Field(description="the URL as given")
+    final_url: str = Field(description="where it led after redirects (also article.url)")
+    status: int = Field(description="the HTTP status of the final answer")
+    fetched_at: str = Field(description="when, in UTC (ISO 8601)")
+    content_type: str | None = Field(None, description="the media type the server declared")
+    charset: str | None = Field(
+        None, description="the charset the page was decoded with (null: detected)"
+    )
+    redirects: int = Field(0, description="redirects followed")
+
+
 class Report(BaseModel):
     schema_: Literal["unspun.report/2"] = Field(SCHEMA, alias="schema")
     verdict: Literal["machine", "not_flagged", "uncertain"] = Field(
@@ -173,6 +188,9 @@ class Report(BaseModel):
     claims_summary: str | None = Field(
         None,
         description="the claims at a glance: 'N contradicted, M unsupported, K supported by …'",
+    )
+    fetch: FetchInfo | None = Field(
+        None, description="for an article fetched from a URL: what was fetched, and from where"
     )
 
     model_config = {"populate_by_name": True}
