@@ -420,3 +420,50 @@ def test_screenshot_shows_the_verdict_highlighted_passages_and_sources(
         assert checked > 0, "no highlighted passage to look at"
         assert problems == [], problems
         context.close()
+
+
+def test_page_checks_a_page_by_its_address(browser, plain_detector):
+    """The page sends only the address; the server fetches the page (allowed to reach 127.0.0.1
+    here), and the page shows what was fetched. By default the server refuses that address."""
+    from web_site import news_site, publish_listings
+
+    from unspun.fetch import FetchSettings, fetch_article
+
+    checker = Checker(CheckConfig(), detector=plain_detector)
+    site = news_site()
+    with site.running():
+        publish_listings(site)
+        url = site.url("/news/1.html")
+        article, _ = fetch_article(url, settings=FetchSettings(allow_private=True))
+        expected = checker.check(article).to_json_dict()
+        allowed = ServiceSettings(allow_private_urls=True)
+        with running_page(checker, allowed) as base:
+            context, page, problems, foreign = open_page(
+                browser, base, viewport={"width": 1280, "height": 900}
+            )
+            page.fill("#page-url-input", url)
+            page.click("#check-button")
+            page.wait_for_selector("#result:not([hidden]) #verdict-heading:not(:empty)")
+            assert page.inner_text("#verdict-heading") == VERDICT_WORDS[expected["verdict"]]
+            line = page.inner_text("#fetch-line")
+            assert url in line and "HTTP 200" in line and "published 2024-05-01" in line
+            assert "Council approves budget" in page.inner_text("#article-body") or (
+                page.locator("#article-body mark.passage").count() > 0
+            )
+            RESULTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(RESULTS / "web-url.png"), full_page=True)
+            assert problems == [], problems
+            assert foreign == [], f"the browser itself fetched: {foreign}"
+            context.close()
+        assert site.fetched().count("/news/1.html") == 2  # once here, once by the server
+
+        with running_page(checker) as base:
+            context, page, problems, _ = open_page(browser, base)
+            page.fill("#page-url-input", url)
+            page.click("#check-button")
+            page.wait_for_selector("#status.error")
+            status = page.inner_text("#status")
+            assert "Could not check the page" in status and "loopback address" in status
+            assert page.locator("#result").is_hidden()
+            context.close()
+        assert site.fetched().count("/news/1.html") == 2  # refused: nothing fetched

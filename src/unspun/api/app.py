@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from unspun.api.articles import article_from_request
 from unspun.api.dependencies import ServiceState
 from unspun.api.errors import add_error_handlers
+from unspun.api.fetching import UrlFetcher
 from unspun.api.guard import ServiceGuard
 from unspun.api.queue import Admission, CheckQueue
 from unspun.api.routes import check, pages, service, trace
@@ -44,10 +45,14 @@ def create_app(
     )
     admission = Admission(settings.max_pending)
 
+    url_fetcher = UrlFetcher(settings) if settings.url_fetches_per_minute > 0 else None
+
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         yield
         queue.close()
+        if url_fetcher is not None:
+            url_fetcher.close()
 
     api = FastAPI(
         title="unspun",
@@ -55,8 +60,10 @@ def create_app(
         summary="Check news articles for machine writing and trace them to their sources.",
         description=(
             "Every answer about an article is the same JSON report as `unspun check --format json` "
-            '(schema `unspun.report/1`). Errors are `{"error": {"code", "message"}}`. '
-            "The server never fetches URLs given to it."
+            '(schema `unspun.report/2`). Errors are `{"error": {"code", "message"}}`. '
+            "An article given only by its `url` is fetched by the server (public addresses only, "
+            "unless it was started with `--allow-private-urls`; rate-limited per client); a `url` "
+            "next to `text` or `html` is only recorded."
         ),
         docs_url=None,  # FastAPI's own /docs loads from a CDN; ours is served from the package
         redoc_url=None,
@@ -69,6 +76,7 @@ def create_app(
         admission=admission,
         static=pages.load_static(),
         available=available,
+        url_fetcher=url_fetcher,
     )
     add_error_handlers(api, settings)
     for router in (check.router, trace.router, service.router, pages.router):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
+from unspun.api.fetching import UrlFetcher
 from unspun.api.queue import CheckQueue
 from unspun.api.schemas import ArticleRequest
 from unspun.article.model import Article
-from unspun.errors import BinaryInput, UnspunError
+from unspun.errors import BinaryInput, ConfigError, UnspunError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -32,18 +33,47 @@ def article_from_request(request: ArticleRequest) -> Article:
     return parse_record({"html": html, **fields}, where="the request")
 
 
-async def parse_articles(queue: CheckQueue, requests: list[ArticleRequest]) -> list[Article]:
-    """Articles of ``requests`` in order; in a batch, an error names the article it came from."""
-    articles = []
+async def parse_articles(
+    queue: CheckQueue,
+    requests: list[ArticleRequest],
+    *,
+    fetcher: UrlFetcher | None = None,
+    client: str = "",
+) -> tuple[list[Article], list[dict | None]]:
+    """Articles of ``requests`` in order, and for each one fetched from its ``url`` what was
+    fetched (the report's ``fetch``); in a batch, an error names the article it came from."""
+    wanted = sum(1 for item in requests if item.fetches)
+    if wanted:
+        if fetcher is None:
+            raise ConfigError("this server does not fetch URLs; send 'text' or 'html'")
+        fetcher.admit(client, wanted)  # the whole request's fetches, before any starts
+    articles: list[Article] = []
+    fetched: list[dict | None] = []
     for position, item in enumerate(requests):
         try:
-            articles.append(await queue.run_cpu(article_from_request, item))
+            if item.fetches:
+                assert fetcher is not None and item.url is not None
+                article, page = await fetcher.fetch(item.url.strip())
+                _state_fields(article, item)
+                articles.append(article)
+                fetched.append(page.info())
+            else:
+                articles.append(await queue.run_cpu(article_from_request, item))
+                fetched.append(None)
         except UnspunError as exc:
             if len(requests) > 1:
                 exc.message = f"articles[{position}]: {exc.message}"
                 exc.args = (exc.message,)
             raise
-    return articles
+    return articles, fetched
+
+
+def _state_fields(article: Article, request: ArticleRequest) -> None:
+    """Stated title, author and date win over what the fetched page says, as for html."""
+    for name in ("title", "author", "date"):
+        value = _clean_text(getattr(request, name))
+        if value and value.strip():
+            setattr(article, name, value.strip())
 
 
 def _clean_text(value: str | None) -> str | None:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from unspun.api.fetching import UrlFetcher
 from unspun.api.queue import Admission, CheckQueue
 from unspun.api.settings import ServiceSettings
 from unspun.pipeline import Checker
@@ -27,6 +28,8 @@ class ServiceState:
     static: dict[str, tuple[bytes, str]]
     # Registry names -> descriptions for GET /v1/detectors; None: ask the registry.
     available: dict[str, str] | None = None
+    # Fetches of {"url": ...} requests (rate limit, address checks); None: fetching is off.
+    url_fetcher: UrlFetcher | None = None
 
 
 def get_state(request: Request) -> ServiceState:
@@ -46,7 +49,18 @@ def get_settings(state: Annotated[ServiceState, Depends(get_state)]) -> ServiceS
     return state.settings
 
 
+def get_url_fetcher(state: Annotated[ServiceState, Depends(get_state)]) -> UrlFetcher | None:
+    return state.url_fetcher
+
+
+def client_of(request: Request) -> str:
+    """The client a rate limit counts against: its address (a proxy in front makes all clients
+    one)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 State = Annotated[ServiceState, Depends(get_state)]
+Fetcher = Annotated[UrlFetcher | None, Depends(get_url_fetcher)]
 LoadedChecker = Annotated[Checker, Depends(get_checker)]
 Queue = Annotated[CheckQueue, Depends(get_queue)]
 Settings = Annotated[ServiceSettings, Depends(get_settings)]

@@ -4,6 +4,7 @@ the status-to-code table, the documented error responses and the handlers that p
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from unspun.api.schemas import ErrorResponse
 from unspun.api.settings import ServiceSettings
-from unspun.errors import UnspunError
+from unspun.errors import RateLimited, UnspunError
 
 log = logging.getLogger("unspun.api")
 
@@ -23,10 +24,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         401: "missing or wrong API key",
         408: "the body did not arrive in time",
         413: "the body is over the size limit",
-        422: "invalid input, with a readable message",
+        422: "invalid input, with a readable message; a URL the server refuses to fetch "
+        "(url_refused) or that is not an HTML or text page (fetch_not_html)",
+        429: "too many URL fetches from this client (with Retry-After)",
+        502: "the page at the given URL could not be fetched (fetch_failed, host_not_found, "
+        "fetch_http_error, fetch_too_large, fetch_redirect)",
         503: "queue full, or not started within the queue wait (both with Retry-After); or a "
         "model/index unavailable",
-        504: "checking took longer than the time limit after the request left the queue",
+        504: "checking took longer than the time limit after the request left the queue; or "
+        "the page at the given URL did not arrive in time (fetch_timeout)",
     }.items()
 }
 
@@ -39,6 +45,7 @@ STATUS_CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
+    429: "rate_limited",
 }
 
 
@@ -77,6 +84,8 @@ def add_error_handlers(api: FastAPI, settings: ServiceSettings) -> None:
     @api.exception_handler(UnspunError)
     async def _unspun_error(_: Request, exc: UnspunError):
         headers = {"Retry-After": str(settings.retry_after)} if exc.http_status == 503 else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
         return error_response(exc.http_status, exc.code, " ".join(str(exc).split()), headers)
 
     @api.exception_handler(RequestValidationError)

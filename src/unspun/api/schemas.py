@@ -23,9 +23,11 @@ __all__ = [
 
 
 class ArticleRequest(BaseModel):
-    """One article: its ``text`` (plain text, paragraphs separated by blank lines) or its ``html``
-    (a saved page; the article is extracted from it). The server never fetches ``url``: it is only
-    recorded in the report."""
+    """One article: its ``text`` (plain text, paragraphs separated by blank lines), its ``html``
+    (a saved page; the article is extracted from it), or only its ``url``, which the server then
+    fetches (http and https only; loopback, private, link-local and metadata addresses refused
+    unless the server runs with ``--allow-private-urls``; rate-limited per client). With ``text``
+    or ``html``, ``url`` is only recorded in the report, never fetched."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -34,7 +36,8 @@ class ArticleRequest(BaseModel):
                 {
                     "text": "Council approves budget\n\nThe council voted 7-2 on Monday...",
                     "title": "Council approves budget",
-                }
+                },
+                {"url": "https://news.example/2024/05/01/council-budget"},
             ]
         },
     )
@@ -43,14 +46,28 @@ class ArticleRequest(BaseModel):
     html: str | None = Field(None, description="article as an HTML page")
     title: str | None = Field(None, max_length=1_000, description="headline, if known")
     author: str | None = Field(None, max_length=1_000)
-    url: str | None = Field(None, max_length=4_096, description="recorded only, never fetched")
+    url: str | None = Field(
+        None,
+        max_length=4_096,
+        description="the article's address: fetched when it is the only body field (no text or "
+        "html), else recorded only",
+    )
     date: str | None = Field(None, max_length=100, description="publication date, e.g. 2024-05-01")
 
     @model_validator(mode="after")
     def _one_body(self) -> ArticleRequest:
-        if (self.text is None) == (self.html is None):
+        if self.text is not None and self.html is not None:
             raise ValueError("give exactly one of 'text' or 'html'")
+        if self.text is None and self.html is None and not (self.url or "").strip():
+            raise ValueError(
+                "give exactly one of 'text' or 'html' (or only a 'url' for the server to fetch)"
+            )
         return self
+
+    @property
+    def fetches(self) -> bool:
+        """Whether the server fetches ``url`` (no text or html given)."""
+        return self.text is None and self.html is None
 
 
 class BatchRequest(BaseModel):

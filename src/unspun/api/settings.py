@@ -27,6 +27,11 @@ class ServiceSettings:
     body is answered at once. Default 16 x ``max_body_bytes``.
     ``max_batch``: articles in one ``/v1/check/batch`` request.
     ``batch_size``: articles the worker hands to the detector in one call (requests are merged).
+    ``allow_private_urls``: fetch ``{"url": ...}`` from loopback, private, link-local and other
+    non-public addresses too (refused by default: a server must not be a way into its own network).
+    ``url_fetches_per_minute``: URL fetches one client (address) may ask for a minute; 0 turns
+    fetching off. ``fetch_timeout``, ``fetch_max_bytes``: limits of one fetch;
+    ``fetch_concurrency``: fetches under way at once.
     """
 
     max_body_bytes: int = 1_000_000
@@ -41,6 +46,11 @@ class ServiceSettings:
     max_drain_bytes: int | None = None
     retry_after: int = 2
     api_keys: frozenset[str] = field(default_factory=frozenset)
+    allow_private_urls: bool = False
+    url_fetches_per_minute: int = 30
+    fetch_timeout: float = 15.0
+    fetch_max_bytes: int = 5_000_000
+    fetch_concurrency: int = 8
 
     @property
     def drain_limit(self) -> int:

@@ -109,6 +109,26 @@ def serve(
             rich_help_panel=SERVICE_PANEL,
         ),
     ] = 2048,
+    allow_private_urls: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-urls",
+            help="Let {\"url\": ...} requests fetch from loopback, private, link-local and "
+            "metadata addresses too. Refused by default: the server must not be a way into its "
+            "own network.",
+            rich_help_panel=SERVICE_PANEL,
+        ),
+    ] = False,
+    url_fetches_per_minute: Annotated[
+        int,
+        typer.Option(
+            "--url-fetches-per-minute",
+            min=0,
+            help="URL fetches one client address may ask for per minute (then 429); 0 turns "
+            "fetching off.",
+            rich_help_panel=SERVICE_PANEL,
+        ),
+    ] = 30,
     no_tokens: Annotated[
         bool, typer.Option("--no-tokens", help="Leave per-token evidence out of reports.")
     ] = False,
@@ -139,6 +159,8 @@ def serve(
         workers=workers,
         batch_size=models.batch_size or 16,
         api_keys=ServiceSettings.keys_from_env(),
+        allow_private_urls=allow_private_urls,
+        url_fetches_per_minute=url_fetches_per_minute,
     )
     console = stderr_console()
     with busy(f"Loading detector {detector}…"):
@@ -148,6 +170,12 @@ def serve(
         console.print(
             f"[yellow]warning:[/] serving on {host} without API keys; anyone who can reach this "
             "address can use it (set UNSPUN_API_KEYS).",
+            soft_wrap=True,
+        )
+    if allow_private_urls:
+        console.print(
+            "[yellow]warning:[/] --allow-private-urls: clients can make this server fetch from "
+            "loopback and private addresses.",
             soft_wrap=True,
         )
     shown = f"[{host}]" if ":" in host else host

@@ -5,11 +5,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from unspun.api.articles import parse_articles
-from unspun.api.dependencies import LoadedChecker, Queue
+from unspun.api.dependencies import Fetcher, LoadedChecker, Queue, client_of
 from unspun.api.errors import ERROR_RESPONSES, error_response
 from unspun.api.schemas import ErrorResponse, TraceRequest, TraceResponse
 from unspun.article.model import Article
@@ -27,7 +27,9 @@ router = APIRouter(tags=["trace"])
     },
     summary="Trace an article to its sources",
 )
-async def trace(request: TraceRequest, checker: LoadedChecker, queue: Queue) -> JSONResponse:
+async def trace(
+    request: TraceRequest, http: Request, checker: LoadedChecker, queue: Queue, fetcher: Fetcher
+) -> JSONResponse:
     """Candidate sources and the claims checked against them (needs `unspun serve --index`)."""
     if checker.provenance is None:
         return error_response(
@@ -35,7 +37,8 @@ async def trace(request: TraceRequest, checker: LoadedChecker, queue: Queue) -> 
             "no_index",
             "this server has no source index; start it with `unspun serve --index LOCATION`",
         )
-    article = (await parse_articles(queue, [request]))[0]
+    articles, _ = await parse_articles(queue, [request], fetcher=fetcher, client=client_of(http))
+    article = articles[0]
     result = await queue.run_model(trace_article, checker, article, request.top)
     return JSONResponse(result)
 

@@ -146,19 +146,22 @@
   async function submit(event) {
     event.preventDefault();
     const text = input.value;
-    if (!text.trim()) {
-      setStatus("Paste an article first.", true);
+    const pageUrl = $("page-url-input").value.trim();
+    if (!text.trim() && !pageUrl) {
+      setStatus("Paste an article, or give the address of a page, first.", true);
       input.focus();
       return;
     }
-    const payload = looksLikeHtml(text) ? { html: text } : { text: text };
+    // An empty article box with an address: the server fetches the page.
+    const payload = !text.trim() ? { url: pageUrl }
+      : looksLikeHtml(text) ? { html: text } : { text: text };
     for (const name of ["title", "author", "date", "url"]) {
       const value = $(name + "-input").value.trim();
-      if (value) payload[name] = value;
+      if (value && !(name === "url" && payload.url)) payload[name] = value;
     }
     checkButton.disabled = true;
     form.setAttribute("aria-busy", "true");
-    setStatus("Checking…");
+    setStatus(payload.url && !text.trim() ? "Fetching and checking the page…" : "Checking…");
     try {
       const response = await fetch("v1/check", {
         method: "POST",
@@ -177,6 +180,8 @@
         if (response.status === 503) {
           const wait = response.headers.get("Retry-After");
           setStatus("The server is busy: " + message + (wait ? " (retry in " + wait + " s)" : ""), true);
+        } else if (payload.url && !payload.text && !payload.html) {
+          setStatus("Could not check the page: " + message, true);
         } else {
           setStatus("Could not check the article: " + message, true);
         }
@@ -255,6 +260,16 @@
         ? " · a very long text: scored its first " + info.chars_scored.toLocaleString("en")
           + " characters, " + info.chars_not_scored.toLocaleString("en") + " not scored"
         : "");
+
+    const fetchLine = $("fetch-line");
+    const fetched = report.fetch;
+    fetchLine.hidden = !fetched;
+    fetchLine.textContent = fetched
+      ? "Fetched " + fetched.final_url + " (HTTP " + fetched.status + ", " + fetched.fetched_at
+        + (fetched.redirects ? ", " + counted(fetched.redirects, "redirect") : "") + ")"
+        + (report.article.site ? " · site " + report.article.site : "")
+        + (report.article.date ? " · published " + report.article.date : "")
+      : "";
 
     renderSignals(report.signals || []);
     const tokensRadio = $("tokens-radio");
@@ -433,6 +448,7 @@
   form.addEventListener("submit", submit);
   $("clear-button").addEventListener("click", () => {
     input.value = "";
+    $("page-url-input").value = "";
     fileInput.value = "";
     $("result").hidden = true;
     lastReport = null;
