@@ -39,6 +39,7 @@ class Hit:
     user_agent: str
     host: str
     conditional: bool
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 class TestSite:
@@ -48,6 +49,8 @@ class TestSite:
         self.resources: dict[str, Resource | Callable[[int], Resource]] = {}
         self.hits: list[Hit] = []
         self.port = 0
+        self.active = 0  # requests being answered now
+        self.max_active = 0  # the most at once
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -109,8 +112,18 @@ class TestSite:
                             self.headers.get("User-Agent", ""),
                             self.headers.get("Host", ""),
                             conditional,
+                            time.monotonic(),
                         )
                     )
+                    site.active += 1
+                    site.max_active = max(site.max_active, site.active)
+                try:
+                    self._answer(resource, status, etag, modified)
+                finally:
+                    with site._lock:
+                        site.active -= 1
+
+            def _answer(self, resource: Resource, status: int, etag: str, modified: str) -> None:
                 if resource.delay:
                     time.sleep(resource.delay)
                 self.send_response(status)

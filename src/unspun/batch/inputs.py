@@ -4,8 +4,10 @@ with stable ids; nothing here parses articles, so reading stays cheap and runs a
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +24,18 @@ from unspun.errors import (
 DEFAULT_MAX_RECORD_BYTES = 10_000_000
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "text"}
 SKIPPED_FILE = "file(s) of another type in a folder (read: .html, .htm, .xhtml, .txt)"
+# Inputs fetched from the web rather than read from disk: a URL on the command line (a feed, a
+# sitemap, a list of URLs or a page) and a local .txt file of page URLs.
+WEB_FORMATS = frozenset({"url", "url_list"})
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass
 class RawRecord:
     """One input record before parsing. ``kind`` says how ``payload`` is read: ``record`` (a JSON
-    object's text), ``html``, ``text``, or ``invalid`` (the reader failed; ``error`` says why)."""
+    object's text), ``html``, ``text``, or ``invalid`` (the reader failed; ``error`` says why).
+    A page fetched from the web also carries what the fetch said (``final_url`` after redirects,
+    ``http_status``, ``fetched_at``, its validators) and the date its feed or sitemap gave."""
 
     record_id: str
     input: str
@@ -36,6 +44,12 @@ class RawRecord:
     payload: str = ""
     url: str | None = None
     error: str | None = None
+    final_url: str | None = None
+    http_status: int | None = None
+    fetched_at: dt.datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    listed_date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,12 +73,13 @@ def detect_format(path: Path) -> str:
         (".parquet", "parquet"),
         (".warc", "warc"),
         (".warc.gz", "warc"),
+        (".txt", "url_list"),
     ):
         if name.endswith(suffix):
             return fmt
     raise ConfigError(
         f"cannot tell the format of {path}: expected .jsonl, .ndjson, .csv, .parquet, .warc, "
-        ".warc.gz or a folder of .html/.txt files"
+        ".warc.gz, a .txt list of page URLs, a folder of .html/.txt files, or an http(s) URL"
     )
 
 
@@ -72,7 +87,17 @@ def resolve_inputs(arguments: list[str]) -> list[InputUnit]:
     """Check every input exists and has a known format before any work starts."""
     units: list[InputUnit] = []
     seen: set[Path] = set()
+    labels: set[str] = set()
     for argument in arguments:
+        if _SCHEME.match(argument):
+            from unspun.fetch.client import checked_url
+
+            label = str(checked_url(argument))  # only http(s); refused otherwise
+            if label in labels:
+                raise ConfigError(f"input given twice: {argument}")
+            labels.add(label)
+            units.append(InputUnit(Path(), label, "url"))
+            continue
         path = Path(argument)
         if not path.exists():
             raise InputNotFound(f"input not found: {argument}")

@@ -39,6 +39,12 @@ ROW_SCHEMA = pa.schema(
         ("duplicate_of", pa.string()),
         ("error", pa.string()),
         ("assessment", pa.string()),
+        # Pages fetched from the web (URL inputs); null for records read from files.
+        ("fetched_at", pa.timestamp("s", tz="UTC")),
+        ("http_status", pa.int64()),
+        ("final_url", pa.string()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
     ]
 )
 # Filled into a duplicate's row from the row of the article's first occurrence.
@@ -107,10 +113,14 @@ def _to_article(record: RawRecord):
 
     if record.kind == "invalid":
         raise MalformedInput(record.error or "unreadable record")
-    if record.kind == "html":
-        return parse_html(record.payload, url=record.url)
-    if record.kind == "text":
-        return parse_text(record.payload)
+    if record.kind in ("html", "text"):
+        if record.kind == "html":
+            article = parse_html(record.payload, url=record.final_url or record.url)
+        else:
+            article = parse_text(record.payload)
+        # A page fetched from a feed or sitemap: the listing's date when the page gives none.
+        article.date = article.date or record.listed_date
+        return article
     try:
         value = json.loads(record.payload)
     except json.JSONDecodeError as exc:
@@ -138,8 +148,12 @@ def _base_row(record: RawRecord) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(ROW_SCHEMA.names)
     row.update(record_id=record.record_id, input=record.input, position=record.position)
     row["url"] = record.url
-    row["site"] = site_of(record.url)
+    row["site"] = site_of(record.final_url or record.url)
     row["input_id"] = _input_id(record)
+    for name in ("fetched_at", "http_status", "final_url", "etag", "last_modified"):
+        row[name] = getattr(record, name)
+    if row["date"] is None:
+        row["date"] = record.listed_date
     return row
 
 
@@ -180,6 +194,10 @@ def scan_batch(checker, claim: Claim, records: Sequence[RawRecord]) -> list[dict
         try:
             article = _to_article(record)
             _fill_article(rows[index], article)
+            if record.final_url:
+                # Fetched: the row keeps the URL as listed; its site is where the page really is.
+                rows[index]["url"] = record.url
+                rows[index]["site"] = site_of(record.final_url) or rows[index]["site"]
             parsed.append((index, article, content_hash(article.body)))
         except Exception as exc:  # noqa: BLE001 - one bad record must never stop the run
             rows[index]["error"] = _error(exc)
@@ -223,6 +241,12 @@ RAW_SCHEMA = pa.schema(
         ("payload", pa.large_string()),
         ("url", pa.string()),
         ("error", pa.string()),
+        ("final_url", pa.string()),
+        ("http_status", pa.int64()),
+        ("fetched_at", pa.timestamp("s", tz="UTC")),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+        ("listed_date", pa.string()),
     ]
 )
 

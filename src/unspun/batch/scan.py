@@ -3,6 +3,7 @@ merge them into the output; the one function front ends call for batch scanning.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import pyarrow as pa
 from unspun.batch.engine import ScanSettings, run_inline, run_pool
 from unspun.batch.inputs import (
     DEFAULT_MAX_RECORD_BYTES,
+    WEB_FORMATS,
     InputUnit,
     RawRecord,
     iter_inputs,
@@ -23,6 +25,7 @@ from unspun.batch.rows import SeenHashes
 from unspun.batch.store import PartStore, ScanTotals
 from unspun.batch.warc import WarcStats
 from unspun.errors import ConfigError
+from unspun.fetch.polite import CrawlSettings
 
 ENGINES = ("local", "ray")
 # Options that change speed or placement but not results; a checkpoint stays valid across them.
@@ -41,6 +44,8 @@ class ScanOptions:
     checkpoint_seconds: float = 30.0
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     restart: bool = False
+    # How URL inputs are fetched (politeness, limits); their fetch size cap is max_record_bytes.
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
 
 
 @dataclass
@@ -52,6 +57,7 @@ class ScanSummary:
     totals: ScanTotals
     warc_skipped: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    web: Any = None  # WebTotals of the URL inputs, if any
 
     @property
     def rate(self) -> float:
@@ -70,8 +76,9 @@ def fingerprint(units: list[InputUnit], settings: ScanSettings) -> dict[str, Any
     options = {k: v for k, v in config.detector_options.items() if k not in _NOT_IN_FINGERPRINT}
     return {
         # 2: rows gained the assessment column; 3: machine_probability became human_percentile
-        # and the verdict 'human' became 'not_flagged' (report/2). Older checkpoints cannot merge.
-        "version": 3,
+        # and the verdict 'human' became 'not_flagged' (report/2); 4: fetched_at, http_status,
+        # final_url, etag and last_modified (URL inputs). Older checkpoints cannot merge.
+        "version": 4,
         "inputs": [unit.label for unit in units],
         "detector": config.detector,
         "detector_options": {k: repr(v) for k, v in sorted(options.items())},
@@ -93,10 +100,14 @@ def _count(
 
 
 def _batches(
-    units: list[InputUnit], done: set[str], options: ScanOptions
+    units: list[InputUnit],
+    done: set[str],
+    options: ScanOptions,
+    fetched: Iterator[RawRecord] = iter(()),
 ) -> Iterator[list[RawRecord]]:
     batch: list[RawRecord] = []
-    for record in iter_inputs(units, max_record_bytes=options.max_record_bytes):
+    records = iter_inputs(units, max_record_bytes=options.max_record_bytes)
+    for record in itertools.chain(records, fetched):
         if record.record_id in done:
             continue
         batch.append(record)
@@ -122,17 +133,60 @@ def run_scan(
     if options.workers < 1 or options.batch_size < 1 or options.checkpoint_rows < 1:
         raise ConfigError("--workers, --batch-size and --checkpoint-rows must be at least 1")
     units = resolve_inputs(inputs)
+    web_units = [unit for unit in units if unit.format in WEB_FORMATS]
+    file_units = [unit for unit in units if unit.format not in WEB_FORMATS]
+    if web_units and options.engine == "ray":
+        raise ConfigError(
+            "URL inputs are fetched by the scanning process: use --engine local (with --workers "
+            "for more checking processes), or save the pages to a WARC for Ray"
+        )
     if out.exists() and out.is_dir():
         raise ConfigError(f"--out {out} is a folder; give a file name such as results.parquet")
     out.parent.mkdir(parents=True, exist_ok=True)
     store = PartStore(out, fingerprint(units, settings))
     store.open(restart=options.restart)
     done, firsts = store.done()
-    total, already, warc_stats = _count(units, done, options.max_record_bytes)
+    total, already, warc_stats = _count(file_units, done, options.max_record_bytes)
+    web = None
+    if web_units:
+        web = _web_scan(web_units, out, store, options)
+        total += len(web.tasks)
+        already += web.revisits
+    try:
+        return _run(
+            settings, options, progress, units, file_units, out, store, web,
+            (done, firsts, total, already, warc_stats),
+        )  # fmt: skip
+    finally:
+        if web is not None:
+            web.close()
+
+
+def _web_scan(web_units: list[InputUnit], out: Path, store: PartStore, options: ScanOptions):
+    from dataclasses import replace
+
+    from unspun.batch.crawl_state import CrawlState, state_path
+    from unspun.batch.web import WebScan
+
+    crawl = options.crawl
+    crawl = replace(crawl, fetch=replace(crawl.fetch, max_bytes=options.max_record_bytes))
+    state = CrawlState(state_path(out), restart=options.restart)
+    web = WebScan(web_units, crawl, state, store.page_history())
+    try:
+        web.plan()
+    except BaseException:
+        web.close()
+        raise
+    return web
+
+
+def _run(settings, options, progress, units, file_units, out, store, web, counts) -> ScanSummary:
+    done, firsts, total, already, warc_stats = counts
     if progress is not None:
         progress.start(total, already)
     seen = SeenHashes(firsts)
     started = time.monotonic()
+    fetched = web.records(done) if web is not None else iter(())
     if options.engine == "ray":
         from unspun.batch.ray_engine import run_ray
 
@@ -147,9 +201,15 @@ def run_scan(
             max_record_bytes=options.max_record_bytes,
         )
     elif options.workers == 1:
-        tables = run_inline(settings, _batches(units, done, options), seen)
+        tables = run_inline(settings, _batches(file_units, done, options, fetched), seen)
     else:
-        tables = run_pool(settings, _batches(units, done, options), seen, options.workers)
+        batches = _batches(file_units, done, options, fetched)
+        tables = run_pool(settings, batches, seen, options.workers)
+
+    def commit(table: pa.Table) -> None:
+        store.commit(table)
+        if web is not None:
+            web.committed(table.column("record_id").to_pylist())
 
     scanned = 0
     pending: list[pa.Table] = []
@@ -171,12 +231,12 @@ def run_scan(
             now = time.monotonic()
             due = now - last_commit >= options.checkpoint_seconds
             if pending_rows >= options.checkpoint_rows or due:
-                store.commit(pa.concat_tables(pending))
+                commit(pa.concat_tables(pending))
                 pending, pending_rows, last_commit = [], 0, now
     finally:
         # Finished rows are kept even when the run stops on an error or Ctrl-C.
         if pending:
-            store.commit(pa.concat_tables(pending))
+            commit(pa.concat_tables(pending))
     seconds = time.monotonic() - started
     totals = store.finish()
     return ScanSummary(
@@ -187,4 +247,5 @@ def run_scan(
         totals=totals,
         warc_skipped=dict(warc_stats.skipped),
         seconds=seconds,
+        web=web.totals if web is not None else None,
     )

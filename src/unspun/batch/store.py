@@ -51,6 +51,43 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+@dataclass
+class PageHistory:
+    """What the output holds about one fetched URL: ``versions`` rows, the latest of which said
+    ``http_status``, had these validators and this text (``content_hash``) or this ``error``."""
+
+    COLUMNS = ("http_status", "etag", "last_modified", "content_hash", "error")
+
+    fetched_at: Any
+    versions: int = 1
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> PageHistory:
+        history = cls(fetched_at=row["fetched_at"])
+        history.update(row)
+        return history
+
+    def update(self, row: dict[str, Any]) -> None:
+        self.fetched_at = row["fetched_at"]
+        for name in self.COLUMNS:
+            setattr(self, name, row[name])
+
+    @property
+    def was_read(self) -> bool:
+        """Whether the latest fetch got the page (a 2xx answer), whatever checking it gave."""
+        return self.http_status is not None and 200 <= self.http_status < 300
+
+    @property
+    def outcome(self) -> str:
+        """What a page's text came to: its hash, or 'error' (no article, not a page...)."""
+        return self.content_hash if self.error is None and self.content_hash else "error"
+
+
 class PartStore:
     """The parts folder ``<out>.parts/`` of one scan. ``fingerprint`` names what makes two runs the
     same scan (inputs, detector, settings); a checkpoint of a different scan is never mixed in."""
@@ -131,6 +168,27 @@ class PartStore:
                     if digest is not None:
                         firsts.setdefault(digest, first or record_id)
         return done, firsts
+
+    def page_history(self) -> dict[str, PageHistory]:
+        """Per URL of a page fetched by earlier runs of this scan: how many rows it has and what
+        its latest fetch found (validators, status, text hash, error)."""
+        columns = ["url", "fetched_at", *PageHistory.COLUMNS]
+        history: dict[str, PageHistory] = {}
+        for path in self._sources():
+            if "fetched_at" not in pq.read_schema(path).names:
+                continue
+            for batch in self._read(path, columns):
+                for row in batch.to_pylist():
+                    if row["fetched_at"] is None or not row["url"]:
+                        continue
+                    known = history.get(row["url"])
+                    if known is None:
+                        history[row["url"]] = PageHistory.from_row(row)
+                        continue
+                    known.versions += 1
+                    if row["fetched_at"] >= known.fetched_at:
+                        known.update(row)
+        return history
 
     # -- writing --------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from unspun.cli.options import (
 from unspun.wording import counted
 
 RUN_PANEL = "Running"
+FETCH_PANEL = "Fetching (URL inputs)"
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
@@ -108,7 +109,9 @@ def scan(
         typer.Argument(
             metavar="INPUT...",
             help="JSONL/CSV/Parquet files (one article per record: 'text' or 'html' plus optional "
-            "title, url, date...), WARC or WARC.gz crawls, or folders of .html/.txt files.",
+            "title, url, date...), WARC or WARC.gz crawls, folders of .html/.txt files, .txt "
+            "lists of page URLs, or http(s) URLs of RSS/Atom feeds, sitemaps (news sitemaps, "
+            "indexes), plain lists of URLs or pages.",
         ),
     ],
     out: Annotated[
@@ -187,18 +190,93 @@ def scan(
         ),
     ] = False,
     max_bytes: MaxBytes = DEFAULT_MAX_BYTES,
+    delay: Annotated[
+        float,
+        typer.Option(
+            "--delay",
+            min=0.0,
+            metavar="SECONDS",
+            rich_help_panel=FETCH_PANEL,
+            help="Seconds between the starts of two requests to one host (a longer robots.txt "
+            "Crawl-delay wins).",
+        ),
+    ] = 1.0,
+    per_host: Annotated[
+        int,
+        typer.Option(
+            "--per-host", min=1, rich_help_panel=FETCH_PANEL, help="Requests to one host at once."
+        ),
+    ] = 1,
+    connections: Annotated[
+        int,
+        typer.Option(
+            "--connections", min=1, rich_help_panel=FETCH_PANEL, help="Requests at once in all."
+        ),
+    ] = 8,
+    retries: Annotated[
+        int,
+        typer.Option(
+            "--retries",
+            min=0,
+            rich_help_panel=FETCH_PANEL,
+            help="Further tries after a 429, a 5xx, a timeout or a broken connection (backoff "
+            "doubling from 1 s, or as Retry-After asks).",
+        ),
+    ] = 3,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            metavar="SECONDS",
+            rich_help_panel=FETCH_PANEL,
+            help="Seconds one fetch may take (redirects and body).",
+        ),
+    ] = 20.0,
+    max_pages: Annotated[
+        int,
+        typer.Option(
+            "--max-pages",
+            min=1,
+            rich_help_panel=FETCH_PANEL,
+            help="Pages taken from one feed, sitemap or list (the newest, when it gives dates).",
+        ),
+    ] = 1000,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            "--contact",
+            metavar="URL",
+            rich_help_panel=FETCH_PANEL,
+            help="A URL or address for site owners, sent in the user agent "
+            "(unspun/VERSION (+CONTACT)).",
+        ),
+    ] = None,
+    allow_private_urls: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-urls",
+            rich_help_panel=FETCH_PANEL,
+            help="Also fetch from loopback, private and link-local addresses (refused by "
+            "default: a feed could point the scanner at internal services).",
+        ),
+    ] = False,
     *,
     models: ModelOptions,
 ) -> None:
-    """Scan crawls, feeds and folders of articles into a Parquet table, resumably.
+    """Scan crawls, feeds, sitemaps and folders of articles into a Parquet table, resumably.
 
     Each input record becomes one row (bad records become rows with an `error`); a scan killed at
-    any point and started again with the same arguments continues where it stopped.
+    any point and started again with the same arguments continues where it stopped. Web pages
+    are fetched politely (robots.txt, per-host pacing, retries) and conditionally, so a daily
+    rerun with the same output checks only new and changed pages.
     """
     quiet_model_loading()
     from unspun.batch.engine import ScanSettings
     from unspun.batch.scan import ScanOptions, run_scan
     from unspun.detect.base import plugin_modules
+    from unspun.fetch.client import FetchSettings
+    from unspun.fetch.polite import CrawlSettings
     from unspun.pipeline import CheckConfig
 
     console = stderr_console()
@@ -226,6 +304,19 @@ def scan(
         checkpoint_rows=checkpoint_rows,
         max_record_bytes=max_bytes,
         restart=restart,
+        crawl=CrawlSettings(
+            fetch=FetchSettings(
+                timeout=timeout,
+                max_bytes=max_bytes,
+                allow_private=allow_private_urls,
+                contact=contact,
+            ),
+            delay=delay,
+            per_host=per_host,
+            connections=connections,
+            retries=retries,
+            max_pages=max_pages,
+        ),
     )
     progress = _RichProgress(console) if console.is_terminal else _QuietProgress(console)
     try:
@@ -246,15 +337,31 @@ def scan(
         f"This run: {counted(summary.scanned, 'record')} in {summary.seconds:.1f} s "
         f"({summary.rate:.1f} articles/s); skipped {summary.already_done:,} already done."
     )
+    if summary.web is not None:
+        _print_web(console, summary.web)
     if summary.warc_skipped:
         skipped = ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.warc_skipped.items()))
         console.print(f"Skipped, no article to check: {skipped}.")
-    if totals.records != summary.records:
+    if summary.web is None and totals.records != summary.records:
         console.print(
             f"[yellow]warning:[/] {counted(summary.records, 'input record')} but "
             f"{counted(totals.records, 'row')}; "
             "did the inputs change during the scan?"
         )
+
+
+def _print_web(console, web) -> None:
+    """What the URL inputs came to: pages fetched and checked, what was known from the last run."""
+    known = web.not_modified + web.unchanged + web.not_requested
+    console.print(
+        f"Web: {counted(web.listed, 'page')} listed by {counted(web.sources, 'URL input')}; "
+        f"{web.new:,} new and {web.changed:,} changed (a row each), {known:,} unchanged "
+        f"({web.not_modified:,} answered 304, {web.unchanged:,} with the same text, "
+        f"{web.not_requested:,} not asked: listing date unchanged), {web.failing:,} failing "
+        f"again; {counted(web.requests, 'request')}."
+    )
+    for message in web.failed_sources:
+        console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
 
 
 def _check_detector(settings) -> None:
