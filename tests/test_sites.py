@@ -80,7 +80,7 @@ def test_sites_are_ranked_by_the_lower_end_of_their_interval(tmp_path):
     write_html(sites, report, source=str(path))
     page = report.read_text()
     images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page)
-    assert len(images) == 3  # shares, daily volume, signals
+    assert len(images) == 4  # shares, daily volume, trend, signals
     assert all(base64.b64decode(image).startswith(b"\x89PNG") for image in images)
     assert "farm.example" in page and "<script" not in page
 
@@ -191,7 +191,8 @@ def _sites_output(tmp_path, columns: int) -> list[str]:
     assert all(len(line) <= columns for line in lines), result.stdout
     # The numbers are never cut: share of likely spun with its interval, machine share.
     assert "50% (25-75%)" in result.stdout and "75%" in result.stdout
-    return lines
+    # The ranking table; the trend table under it is tested on its own.
+    return lines[: next(i for i, line in enumerate(lines) if line.startswith("Trend:"))]
 
 
 def _cells(lines: list[str], column: int) -> list[str]:
@@ -284,3 +285,68 @@ def test_render_table_on_an_80_column_console_keeps_every_name():
         cells = _cells(lines, 0)
         assert names[1] in cells and "".join(cells).count(names[0]) == 1
         assert not any("…" in cell for cell in cells if "." in cell)
+
+
+def test_trend_per_day_over_several_days_of_scans(tmp_path):
+    """Daily scans (rows dated by the day they were fetched, or by the article's own date), in
+    one output or one file a day: each site's share of likely spun articles per day, in the text
+    report and the HTML report."""
+    import datetime as dt
+
+    def day(n: int) -> dt.datetime:
+        return dt.datetime(2024, 6, n, 7, 30, tzinfo=dt.UTC)
+
+    def rows(site: str, when: int, spun: int, total: int, start: int) -> list[dict]:
+        return [
+            _row(
+                record_id=f"https://{site}/{start + i}",
+                url=f"https://{site}/{start + i}",
+                site=site,
+                verdict="machine" if i < spun else "not_flagged",
+                assessment="likely_spun" if i < spun else "no_sign",
+                fetched_at=day(when),
+            )
+            for i in range(total)
+        ]
+
+    first = tmp_path / "2024-06-01.parquet"
+    second = tmp_path / "2024-06-03.parquet"
+    farm = "dailybuzz.example.com"
+    pq.write_table(
+        pa.Table.from_pylist(
+            rows(farm, 1, 1, 4, 0) + rows(farm, 2, 2, 4, 10) + rows("news.example", 1, 0, 3, 0)
+            # the article's own date wins over the day it was fetched
+            + [_row(record_id="dated", site=farm, verdict="machine", assessment="likely_spun",
+                    date="2024-06-02", fetched_at=day(5))],
+            schema=ROW_SCHEMA,
+        ),
+        first,
+    )  # fmt: skip
+    pq.write_table(
+        pa.Table.from_pylist(
+            rows(farm, 3, 4, 4, 20) + rows("news.example", 3, 0, 2, 5), schema=ROW_SCHEMA
+        ),
+        second,
+    )
+    sites = summarize_sites([first, second])
+    by_name = {site.site: site for site in sites}
+    expected = [("2024-06-01", 1, 4), ("2024-06-02", 3, 5), ("2024-06-03", 4, 4)]
+    assert by_name[farm].trend() == expected
+    assert by_name["news.example"].trend() == [("2024-06-01", 0, 3), ("2024-06-03", 0, 2)]
+
+    from unspun.cli import app
+
+    result = CliRunner().invoke(
+        app, ["sites", str(first), str(second), "--html", str(tmp_path / "r.html")],
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), result.stdout
+    trend = "\n".join(lines[next(i for i, x in enumerate(lines) if x.startswith("Trend:")) :])
+    assert "Trend: share of likely spun articles per day" in trend
+    assert farm in trend and "▃▅█" in trend and "25% (4) → 100% (4)" in trend
+    assert "▁▁" in trend and "0% (3) → 0% (2)" in trend
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Trend: share of likely spun articles per day" in page
+    assert "▃▅█ 25% (4) → 100% (4)" in page

@@ -9,7 +9,14 @@ import io
 from collections import Counter
 from pathlib import Path
 
-from unspun.batch.sites import SiteSummary, share_text, top_counts
+from unspun.batch.sites import (
+    TREND_DAYS,
+    SiteSummary,
+    share_text,
+    sparkline,
+    top_counts,
+    trend_ends,
+)
 from unspun.stats import wilson_interval
 from unspun.wording import counted
 
@@ -52,6 +59,10 @@ def _charts(sites: list[SiteSummary], top: int) -> list[tuple[str, str]]:
         figure.autofmt_xdate()
         charts.append(("Publishing volume per day (busiest sites)", _png(figure)))
         plt.close(figure)
+    trending = [s for s in sites[:top] if len(s.trend()) >= 2][:8]
+    if trending:
+        charts.append((_trend_title(sites), _png(_trend_chart(plt, matplotlib, trending))))
+        plt.close("all")
     signals: Counter[str] = Counter()
     for site in sites:
         signals.update(site.signals)
@@ -63,6 +74,31 @@ def _charts(sites: list[SiteSummary], top: int) -> list[tuple[str, str]]:
         charts.append(("Most frequent template signals", _png(figure)))
         plt.close(figure)
     return charts
+
+
+def _trend_title(sites: list[SiteSummary]) -> str:
+    basis = "likely spun" if any(s.assessed for s in sites) else "machine-written"
+    return f"Trend: share of {basis} articles per day"
+
+
+def _trend_chart(plt, matplotlib, trending: list[SiteSummary]):  # noqa: ANN001, ANN202
+    """One line per site: the day's share of likely spun articles, each point sized by the
+    day's articles (the last TREND_DAYS days with articles)."""
+    figure, axes = plt.subplots(figsize=(8, 3.5))
+    for site in trending:
+        trend = site.trend()[-TREND_DAYS:]
+        days = [dt.date.fromisoformat(day) for day, _, _ in trend]
+        shares = [k / n * 100 if n else 0.0 for _, k, n in trend]
+        line = axes.plot(days, shares, label=site.site, linewidth=1.5)[0]
+        axes.scatter(
+            days, shares, s=[8 + 4 * min(n, 20) for _, _, n in trend], color=line.get_color()
+        )
+    axes.set_ylabel("articles (%)")
+    axes.set_ylim(0, 100)
+    axes.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%Y-%m-%d"))
+    axes.legend(fontsize="small", loc="upper left")
+    figure.autofmt_xdate()
+    return figure
 
 
 def _share_chart(plt, shown: list[SiteSummary], *, assessed: bool):  # noqa: ANN001, ANN202
@@ -92,6 +128,11 @@ def _share_chart(plt, shown: list[SiteSummary], *, assessed: bool):  # noqa: ANN
     return figure
 
 
+def _trend_cell(site: SiteSummary) -> str:
+    trend = site.trend()[-TREND_DAYS:]
+    return f"{sparkline(trend)} {trend_ends(trend)}" if len(trend) >= 2 else "-"
+
+
 def write_html(sites: list[SiteSummary], path: Path, *, source: str, top: int = 20) -> None:
     """A single self-contained HTML file: charts as embedded PNGs and the full table."""
     esc = html.escape
@@ -117,7 +158,8 @@ def write_html(sites: list[SiteSummary], path: Path, *, source: str, top: int = 
         "<h2>All sites</h2><table><tr><th>Site</th><th>Articles</th><th>Likely spun</th>"
         "<th>Likely spun share (95% interval)</th><th>Machine</th>"
         "<th>Machine share (95% interval)</th><th>Uncertain</th><th>Per day</th>"
-        "<th>Errors</th><th>Duplicates</th><th>Top template signals</th><th>Top sources</th></tr>"
+        "<th>Errors</th><th>Duplicates</th><th>Top template signals</th><th>Top sources</th>"
+        "<th>Trend per day (first → last day)</th></tr>"
     )
     for site in sites:
         per_day = site.per_day_mean
@@ -131,7 +173,8 @@ def write_html(sites: list[SiteSummary], path: Path, *, source: str, top: int = 
             f"<td class=n>{f'{per_day:.1f}' if per_day is not None else '-'}</td>"
             f"<td class=n>{site.errors}</td><td class=n>{site.duplicates}</td>"
             f"<td>{esc(top_counts(site.signals, 5))}</td>"
-            f"<td>{esc(top_counts(site.sources, 5))}</td></tr>"
+            f"<td>{esc(top_counts(site.sources, 5))}</td>"
+            f"<td>{esc(_trend_cell(site))}</td></tr>"
         )
     parts.append("</table></body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,10 @@ _COLUMNS = [
     "date",
     "error",
     "duplicate_of",
+    "fetched_at",
 ]
+# The trend's blocks: the share of a day's articles, from none to all.
+SPARK = "▁▂▃▄▅▆▇█"
 # Below this many columns the table keeps only what the ranking needs; per-day volume and sources
 # would squeeze every column until names had to be cut.
 WIDE_TABLE = 120
@@ -47,6 +51,10 @@ class SiteSummary:
     signals: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
     per_day: Counter[str] = field(default_factory=Counter)
+    # Per day: articles assessed, those assessed likely spun, and those flagged machine-written.
+    assessed_per_day: Counter[str] = field(default_factory=Counter)
+    spun_per_day: Counter[str] = field(default_factory=Counter)
+    machine_per_day: Counter[str] = field(default_factory=Counter)
 
     @property
     def machine_share(self) -> float:
@@ -66,6 +74,16 @@ class SiteSummary:
     def spun_interval(self) -> tuple[float, float]:
         return wilson_interval(self.likely_spun, self.assessed)
 
+    def trend(self) -> list[tuple[str, int, int]]:
+        """(day, likely spun, assessed) per day with articles, oldest first; in a scan without
+        assessments, (day, machine-written, articles)."""
+        if self.assessed:
+            return [
+                (day, self.spun_per_day[day], self.assessed_per_day[day])
+                for day in sorted(self.assessed_per_day)
+            ]
+        return [(day, self.machine_per_day[day], self.per_day[day]) for day in sorted(self.per_day)]
+
     @property
     def per_day_mean(self) -> float | None:
         """Mean articles per day over the days the site published anything (None without dates)."""
@@ -82,8 +100,22 @@ def _day(value: str | None) -> str | None:
         return None
 
 
-def summarize_sites(results: Path, *, min_articles: int = 1) -> list[SiteSummary]:
-    """Read a scan's results (streaming) and summarise per site, most suspicious first."""
+def summarize_sites(
+    results: Path | Sequence[Path], *, min_articles: int = 1
+) -> list[SiteSummary]:
+    """Read one or more scans' results (streaming) and summarise per site, most suspicious
+    first (several files: e.g. one scan a day; a record id in more than one counts once)."""
+    paths = [results] if isinstance(results, Path) else list(results)
+    sites: dict[str, SiteSummary] = {}
+    seen: set[str] = set()
+    for path in paths:
+        _read_results(path, sites, seen if len(paths) > 1 else None)
+    chosen = [s for s in sites.values() if s.articles >= min_articles]
+    chosen.sort(key=_rank)
+    return chosen
+
+
+def _read_results(results: Path, sites: dict[str, SiteSummary], seen: set[str] | None) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -96,11 +128,15 @@ def summarize_sites(results: Path, *, min_articles: int = 1) -> list[SiteSummary
             raise MalformedInput(
                 f"{results} is not the output of 'unspun scan' (no column {missing[0]!r})"
             )
-        # Older scans lack newer columns (assessment); they are summarised without them.
-        columns = [c for c in _COLUMNS if c in parquet.schema_arrow.names]
-        sites: dict[str, SiteSummary] = {}
+        # Older scans lack newer columns (assessment, fetched_at); they are summarised without.
+        wanted = [*_COLUMNS, "record_id"] if seen is not None else _COLUMNS
+        columns = [c for c in wanted if c in parquet.schema_arrow.names]
         for batch in parquet.iter_batches(batch_size=8192, columns=columns):
             for row in batch.to_pylist():
+                if seen is not None and row.get("record_id") is not None:
+                    if row["record_id"] in seen:
+                        continue
+                    seen.add(row["record_id"])
                 name = row.get("site") or site_of(row.get("url")) or UNKNOWN_SITE
                 summary = sites.get(name)
                 if summary is None:
@@ -108,9 +144,6 @@ def summarize_sites(results: Path, *, min_articles: int = 1) -> list[SiteSummary
                 _add(summary, row)
     except (pa.ArrowException, OSError) as exc:
         raise MalformedInput(f"cannot read {results} as Parquet ({exc})") from None
-    chosen = [s for s in sites.values() if s.articles >= min_articles]
-    chosen.sort(key=_rank)
-    return chosen
 
 
 def _rank(site: SiteSummary) -> tuple:
@@ -146,9 +179,15 @@ def _add(summary: SiteSummary, row: dict) -> None:
     summary.signals.update(row.get("signals") or [])
     if row.get("top_source"):
         summary.sources[row["top_source"]] += 1
-    day = _day(row.get("date"))
+    # The day it was published, or else the day a scan fetched it.
+    fetched = row.get("fetched_at")
+    day = _day(row.get("date")) or (fetched.date().isoformat() if fetched is not None else None)
     if day:
         summary.per_day[day] += 1
+        summary.machine_per_day[day] += verdict == "machine"
+        if row.get("assessment"):
+            summary.assessed_per_day[day] += 1
+            summary.spun_per_day[day] += row["assessment"] == "likely_spun"
 
 
 def top_counts(counter: Counter[str], k: int = 3, *, separator: str = ", ") -> str:
@@ -235,6 +274,53 @@ def render_table(sites: list[SiteSummary], console, *, top: int = 20) -> None:
         if layout == "wide":
             cells.append(top_counts(site.sources, separator="\n"))
         table.add_row(*cells)
+    console.print(table)
+
+
+# Days a trend shows (the latest); older days still count in the totals.
+TREND_DAYS = 30
+
+
+def sparkline(trend: list[tuple[str, int, int]]) -> str:
+    """One block per day: the day's share, from ▁ (none) to █ (all)."""
+    return "".join(SPARK[round(k / n * (len(SPARK) - 1))] if n else " " for _, k, n in trend)
+
+
+def trend_ends(trend: list[tuple[str, int, int]]) -> str:
+    """'25% (4) → 60% (5)': the first and the last day's share, with the day's articles."""
+
+    def share(k: int, n: int) -> str:
+        return f"{k / n:.0%} ({n})" if n else "-"
+
+    (_, k0, n0), (_, k1, n1) = trend[0], trend[-1]
+    return f"{share(k0, n0)} → {share(k1, n1)}"
+
+
+def render_trend(sites: list[SiteSummary], console, *, top: int = 20) -> None:
+    """Per site with articles on two days or more: the share of likely spun (or, without
+    assessments, machine-written) articles day by day, as blocks, and its first and last day."""
+    from rich.table import Table
+
+    shown = [site for site in sites[:top] if len(site.trend()) >= 2]
+    if not shown:
+        return
+    basis = "likely spun" if any(site.assessed for site in sites) else "machine-written"
+    table = Table(
+        title=f"Trend: share of {basis} articles per day, oldest to newest",
+        title_justify="left",
+        caption=f"One block per day with articles (the last {TREND_DAYS}), from ▁ none of "
+        "that day's articles to █ all of them; first and last day: the share (articles). A "
+        "day is the article's date, or else the day a scan fetched it.",
+        caption_justify="left",
+    )
+    table.add_column("Site", overflow="fold")
+    table.add_column("Days", justify="right", no_wrap=True)
+    table.add_column("Per day", no_wrap=True)
+    table.add_column("First → last day", no_wrap=True)
+    for site in shown:
+        trend = site.trend()
+        recent = trend[-TREND_DAYS:]
+        table.add_row(site.site, str(len(trend)), sparkline(recent), trend_ends(recent))
     console.print(table)
 
 

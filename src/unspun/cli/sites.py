@@ -12,7 +12,13 @@ from unspun.cli.options import stderr_console, stdout_console
 
 
 def sites(
-    results: Annotated[Path, typer.Argument(help="Results of 'unspun scan' (Parquet).")],
+    results: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="RESULTS...",
+            help="Results of 'unspun scan' (Parquet): one, or several (e.g. a scan a day).",
+        ),
+    ],
     html: Annotated[
         Path | None,
         typer.Option("--html", help="Also write an HTML report with charts to this file."),
@@ -25,14 +31,17 @@ def sites(
 ) -> None:
     """Rank the sites in a scan by their share of articles assessed as likely spun.
 
-    Beside it: the machine-written share and the commonest template signals (95% intervals).
+    Beside it: the machine-written share and the commonest template signals (95% intervals);
+    below, each site's trend: its share of likely spun articles day by day.
     """
 
     from unspun.batch.site_report import write_html
-    from unspun.batch.sites import render_table, summarize_sites
+    from unspun.batch.sites import render_table, render_trend, summarize_sites
 
     summaries = summarize_sites(results, min_articles=min_articles)
-    render_table(summaries, stdout_console(), top=top)
+    console = stdout_console()
+    render_table(summaries, console, top=top)
+    render_trend(summaries, console, top=top)
     if html is not None:
-        write_html(summaries, html, source=str(results), top=top)
+        write_html(summaries, html, source=", ".join(map(str, results)), top=top)
         stderr_console().print(f"Wrote the HTML report to {html}.")
