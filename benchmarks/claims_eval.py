@@ -25,39 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance_recall import load_pairs, strip_shared_opening  # noqa: E402
-
-SYNONYMS = {
-    "said": "stated", "says": "states", "about": "around", "people": "individuals",
-    "began": "started", "started": "began", "also": "additionally", "but": "however",
-    "big": "large", "large": "big", "help": "assist", "show": "indicate", "shows": "indicates",
-    "buy": "purchase", "bought": "purchased", "told": "informed", "because": "since",
-    "many": "numerous", "important": "significant", "found": "discovered", "city": "town",
-    "children": "kids", "start": "beginning", "near": "close to", "later": "subsequently",
-}  # fmt: skip
-WORDS = {
-    1: "one",
-    2: "two",
-    3: "three",
-    4: "four",
-    5: "five",
-    6: "six",
-    7: "seven",
-    8: "eight",
-    9: "nine",
-}
-
-
-def reword(sentence: str) -> str:
-    def swap(match: re.Match[str]) -> str:
-        word = match.group()
-        new = SYNONYMS.get(word.lower())
-        if new is None:
-            return word
-        return new.capitalize() if word[0].isupper() else new
-
-    sentence = re.sub(r"[A-Za-z]+", swap, sentence)
-    return re.sub(r"\b([1-9])\b(?![.,]\d)", lambda m: WORDS[int(m.group(1))], sentence)
+from shared_data import load_pairs, reword, strip_shared_opening  # noqa: E402
 
 
 def change_figure(sentence: str, rng: random.Random) -> str | None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance_recall import load_pairs, strip_shared_opening  # noqa: E402
+from shared_data import load_pairs, strip_shared_opening  # noqa: E402
 
 
 def measure(label: str, location: str, queries: list[str]) -> None:

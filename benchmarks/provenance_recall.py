@@ -6,7 +6,7 @@ each machine text (its shared opening removed) and print recall@1 and recall@5.
 
 Candidates are scored by the shipped learned re-ranker (or the hand-set weights with
 --hand-weights). By default only pairs held out of the re-ranker's training are queried
-(train_reranker.is_heldout); --all-pairs queries every pair.
+(shared_data.is_heldout); --all-pairs queries every pair.
 
 Distractors are made in memory by recombining sentences of different human texts (at most one
 sentence from any one text, never a text's opening sentence), so they share vocabulary, names and
@@ -18,7 +18,6 @@ provenance_latency.py) reuse it.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -26,127 +25,15 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "data" / "detect"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def load_pairs(data_dir: Path = DATA) -> tuple[dict[str, dict], list[dict]]:
-    """Human originals by pair_id, and the machine texts made from them."""
-    originals: dict[str, dict] = {}
-    machines: list[dict] = []
-    for name in ("open-generators.jsonl", "closed-generators.jsonl"):
-        path = data_dir / name
-        if not path.is_file():
-            sys.exit(f"missing {path}: this benchmark needs ../shared/data")
-        for line in path.open(encoding="utf-8"):
-            record = json.loads(line)
-            if record["label"] == "human":
-                originals.setdefault(record["pair_id"], record)
-            else:
-                machines.append(record)
-    return originals, [m for m in machines if m["pair_id"] in originals]
-
-
-def strip_shared_opening(machine: str, original: str) -> str:
-    """The machine text after the words it shares with the start of its original."""
-    a, b = machine.split(), original.split()
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return " ".join(a[n:])
-
-
-def synthesise_distractors(originals: list[dict], count: int, seed: int = 13) -> list[dict]:
-    from unspun.article.sentences import split_sentences
-
-    rng = random.Random(seed)
-    pools = []
-    for record in originals:
-        text = record["text"]
-        # Not the opening sentence: a distractor that starts with an original's own first sentence
-        # would be a copy of that original's lead, not another article.
-        sentences = [text[s:e] for s, e in split_sentences(text)[1:] if e - s > 30]
-        if sentences:
-            pools.append((record["pair_id"], sentences))
-    distractors = []
-    for i in range(count):
-        picked = rng.sample(range(len(pools)), k=rng.randint(4, 8))
-        text = " ".join(rng.choice(pools[p][1]) for p in picked)
-        distractors.append(
-            {"id": f"synthetic-{i:05d}", "text": text, "from": [pools[p][0] for p in picked]}
-        )
-    return distractors
-
-
-def approximate_distractors(index, originals: dict[str, dict], distractors: list[dict]) -> int:  # noqa: ANN001
-    """Store distractors without running the encoder: text, BM25 terms, entities, figures and
-    MinHash are computed from the synthetic text exactly; the embedding is the normalised mean of
-    the embeddings of the originals its sentences were taken from."""
-    import numpy as np
-
-    from unspun.provenance.fingerprint import article_features, content_hash, minhash
-    from unspun.provenance.store import PreparedDoc, SourceDoc
-
-    vectors: dict[str, np.ndarray] = {}
-    for batch in index.store.iter_prepared():
-        for prepared in batch:
-            if prepared.doc.id in originals:
-                vectors[prepared.doc.id] = prepared.embedding
-    prepared_docs = []
-    for d in distractors:
-        mean = np.mean([vectors[o] for o in d["from"]], axis=0)
-        prepared_docs.append(
-            PreparedDoc(
-                doc=SourceDoc(id=d["id"], text=d["text"]),
-                content_hash=content_hash(d["text"]),
-                embedding=(mean / np.linalg.norm(mean)).astype(np.float32),
-                minhash=minhash(d["text"]),
-                features=article_features(None, d["text"]),
-            )
-        )
-    return index.add_prepared(prepared_docs)
-
-
-def build_index(location: str, total: int, *, quiet: bool = False, approximate: bool = False):  # noqa: ANN201
-    """Open (or build once) the benchmark index with all originals plus distractors."""
-    from unspun.provenance.index import SourceIndex
-    from unspun.provenance.store import SourceDoc
-
-    originals, _ = load_pairs()
-    index = SourceIndex(location, create=True)
-    wanted = max(total, len(originals))
-    have = index.store.count()
-    if have >= wanted:
-        return index, originals
-    distractors = synthesise_distractors(list(originals.values()), wanted - len(originals))
-    if approximate:
-        index.add([SourceDoc(id=r["pair_id"], text=r["text"]) for r in originals.values()])
-        present = _ids(index, set(index.store.keys_for_ids([d["id"] for d in distractors])))
-        missing = [d for d in distractors if d["id"] not in present]
-        started = time.perf_counter()
-        added = approximate_distractors(index, originals, missing)
-        print(
-            f"approximated {added} distractor embeddings in {time.perf_counter() - started:.0f} s"
-        )
-        return index, originals
-    docs = [SourceDoc(id=r["pair_id"], text=r["text"]) for r in originals.values()]
-    docs += [SourceDoc(id=d["id"], text=d["text"]) for d in distractors]
-
-    def progress(seen: int, added: int) -> None:
-        if not quiet and seen % 1024 == 0:
-            print(f"  indexed {seen}/{len(docs)}", file=sys.stderr, flush=True)
-
-    result = index.add(docs, batch_size=128, progress=progress)
-    print(
-        f"indexing: {result.added} new articles in {result.seconds:.0f} s = "
-        f"{result.added / max(result.seconds, 1e-9):.1f} articles/s",
-        flush=True,
-    )
-    return index, originals
-
-
-def _ids(index, keys: set[int]) -> set[str]:  # noqa: ANN001
-    return {stored.doc.id for stored in index.store.fetch(sorted(keys))}
+from shared_data import (  # noqa: E402
+    build_provenance_index,
+    is_heldout,
+    load_pairs,
+    reword,
+    strip_shared_opening,
+)
 
 
 def main() -> None:
@@ -186,12 +73,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from unspun.provenance.trace import Tracer
 
-    index, originals = build_index(args.index, args.total, approximate=args.approximate)
+    index, originals = build_provenance_index(args.index, args.total, approximate=args.approximate)
     _, machines = load_pairs()
     queries = []
     if args.rewrites:
-        from claims_eval import reword
-
         from unspun.article.sentences import split_sentences
 
         shuffler = random.Random(args.seed)
@@ -206,8 +91,6 @@ def main() -> None:
         if len(text.split()) >= 20:
             queries.append((record, text))
     if not args.all_pairs:
-        from train_reranker import is_heldout
-
         queries = [(r, t) for r, t in queries if is_heldout(r["pair_id"])]
     random.Random(args.seed).shuffle(queries)
     if args.queries:

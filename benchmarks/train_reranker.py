@@ -36,27 +36,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from provenance_recall import build_index, load_pairs, strip_shared_opening  # noqa: E402
+from shared_data import (  # noqa: E402
+    HELDOUT_SHARE,
+    build_headline_index,
+    build_provenance_index,
+    is_heldout,
+    machine_queries,
+    make_cases,
+)
 
 REPO = Path(__file__).resolve().parent.parent
-HELDOUT_SHARE = 0.3
 VERSION = "1"
-
-
-def is_heldout(pair_id: str, share: float = HELDOUT_SHARE) -> bool:
-    """Deterministic split by pair: the same rule unspun's detector training uses."""
-    return int(hashlib.sha1(pair_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
-
-
-def machine_queries() -> list[tuple[dict, str]]:
-    """Every machine text (with its shared opening removed) long enough to trace, in file order."""
-    originals, machines = load_pairs()
-    queries = []
-    for record in machines:
-        text = strip_shared_opening(record["text"], originals[record["pair_id"]]["text"])
-        if len(text.split()) >= 20:
-            queries.append((record, text))
-    return queries
 
 
 def collect(index_dir: str, cache: Path, total: int) -> dict[str, np.ndarray]:
@@ -69,7 +59,7 @@ def collect(index_dir: str, cache: Path, total: int) -> dict[str, np.ndarray]:
         if list(data["features"]) == FEATURES:
             return data
         print(f"{cache} was made with other features; recomputing", flush=True)
-    index, _ = build_index(index_dir, total)
+    index, _ = build_provenance_index(index_dir, total)
     tracer = Tracer(index, hand_weights=True)
     queries = machine_queries()
     rows, labels, hand, qids = [], [], [], []
@@ -107,9 +97,6 @@ def collect_headline(index_dir: str, total: int, cache: Path) -> dict[str, np.nd
     of headline_trace.py: the body model's logit, the headline cosine and word share (a few
     minutes; cached under /tmp, keyed by the body model's weights)."""
     import json
-
-    from headline_trace import build_index as build_headline_index
-    from headline_trace import make_cases
 
     from unspun.provenance.rerank import Reranker, shipped_path
     from unspun.provenance.trace import Tracer
