@@ -147,16 +147,79 @@ def run_scan(
     store.open(restart=options.restart)
     done, firsts = store.done()
     total, already, warc_stats = _count(file_units, done, options.max_record_bytes)
-    web = None
-    if web_units:
-        web = _web_scan(web_units, out, store, options)
-        total += len(web.tasks)
-        already += web.revisits
+    web = _web_scan(web_units, out, store, options) if web_units else None
     try:
-        return _run(
-            settings, options, progress, units, file_units, out, store, web,
-            (done, firsts, total, already, warc_stats),
-        )  # fmt: skip
+        if web is not None:
+            total += len(web.tasks)
+            already += web.revisits
+        if progress is not None:
+            progress.start(total, already)
+        seen = SeenHashes(firsts)
+        started = time.monotonic()
+        fetched = web.records(done) if web is not None else iter(())
+        if options.engine == "ray":
+            from unspun.batch.ray_engine import run_ray
+
+            tables = run_ray(
+                settings,
+                units,
+                done,
+                seen,
+                actors=options.workers,
+                batch_size=options.batch_size,
+                address=options.address,
+                max_record_bytes=options.max_record_bytes,
+            )
+        elif options.workers == 1:
+            tables = run_inline(settings, _batches(file_units, done, options, fetched), seen)
+        else:
+            batches = _batches(file_units, done, options, fetched)
+            tables = run_pool(settings, batches, seen, options.workers)
+
+        def commit(table: pa.Table) -> None:
+            store.commit(table)
+            if web is not None:
+                web.committed(table.column("record_id").to_pylist())
+
+        scanned = 0
+        pending: list[pa.Table] = []
+        pending_rows = 0
+        last_commit = time.monotonic()
+        try:
+            for table in tables:
+                # Belt and braces for exactly-once: never write an id twice, whatever an engine
+                # retried.
+                ids = table.column("record_id").to_pylist()
+                keep = [record_id not in done for record_id in ids]
+                if not all(keep):
+                    table = table.filter(pa.array(keep))
+                done.update(ids)
+                pending.append(table)
+                pending_rows += table.num_rows
+                scanned += table.num_rows
+                if progress is not None:
+                    progress.advance(table.num_rows)
+                now = time.monotonic()
+                due = now - last_commit >= options.checkpoint_seconds
+                if pending_rows >= options.checkpoint_rows or due:
+                    commit(pa.concat_tables(pending))
+                    pending, pending_rows, last_commit = [], 0, now
+        finally:
+            # Finished rows are kept even when the run stops on an error or Ctrl-C.
+            if pending:
+                commit(pa.concat_tables(pending))
+        seconds = time.monotonic() - started
+        totals = store.finish()
+        return ScanSummary(
+            out=out,
+            records=total,
+            already_done=already,
+            scanned=scanned,
+            totals=totals,
+            warc_skipped=dict(warc_stats.skipped),
+            seconds=seconds,
+            web=web.totals if web is not None else None,
+        )
     finally:
         if web is not None:
             web.close()
@@ -178,74 +241,3 @@ def _web_scan(web_units: list[InputUnit], out: Path, store: PartStore, options: 
         web.close()
         raise
     return web
-
-
-def _run(settings, options, progress, units, file_units, out, store, web, counts) -> ScanSummary:
-    done, firsts, total, already, warc_stats = counts
-    if progress is not None:
-        progress.start(total, already)
-    seen = SeenHashes(firsts)
-    started = time.monotonic()
-    fetched = web.records(done) if web is not None else iter(())
-    if options.engine == "ray":
-        from unspun.batch.ray_engine import run_ray
-
-        tables = run_ray(
-            settings,
-            units,
-            done,
-            seen,
-            actors=options.workers,
-            batch_size=options.batch_size,
-            address=options.address,
-            max_record_bytes=options.max_record_bytes,
-        )
-    elif options.workers == 1:
-        tables = run_inline(settings, _batches(file_units, done, options, fetched), seen)
-    else:
-        batches = _batches(file_units, done, options, fetched)
-        tables = run_pool(settings, batches, seen, options.workers)
-
-    def commit(table: pa.Table) -> None:
-        store.commit(table)
-        if web is not None:
-            web.committed(table.column("record_id").to_pylist())
-
-    scanned = 0
-    pending: list[pa.Table] = []
-    pending_rows = 0
-    last_commit = time.monotonic()
-    try:
-        for table in tables:
-            # Belt and braces for exactly-once: never write an id twice, whatever an engine retried.
-            ids = table.column("record_id").to_pylist()
-            keep = [record_id not in done for record_id in ids]
-            if not all(keep):
-                table = table.filter(pa.array(keep))
-            done.update(ids)
-            pending.append(table)
-            pending_rows += table.num_rows
-            scanned += table.num_rows
-            if progress is not None:
-                progress.advance(table.num_rows)
-            now = time.monotonic()
-            due = now - last_commit >= options.checkpoint_seconds
-            if pending_rows >= options.checkpoint_rows or due:
-                commit(pa.concat_tables(pending))
-                pending, pending_rows, last_commit = [], 0, now
-    finally:
-        # Finished rows are kept even when the run stops on an error or Ctrl-C.
-        if pending:
-            commit(pa.concat_tables(pending))
-    seconds = time.monotonic() - started
-    totals = store.finish()
-    return ScanSummary(
-        out=out,
-        records=total,
-        already_done=already,
-        scanned=scanned,
-        totals=totals,
-        warc_skipped=dict(warc_stats.skipped),
-        seconds=seconds,
-        web=web.totals if web is not None else None,
-    )

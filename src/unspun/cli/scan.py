@@ -358,7 +358,8 @@ def _print_web(console, web) -> None:
         f"{web.new:,} new and {web.changed:,} changed (a row each), {known:,} unchanged "
         f"({web.not_modified:,} answered 304, {web.unchanged:,} with the same text, "
         f"{web.not_requested:,} not asked: listing date unchanged), {web.failing:,} failing "
-        f"again; {counted(web.requests, 'request')}."
+        f"again; {counted(web.requests, 'request')}.",
+        soft_wrap=True,
     )
     for message in web.failed_sources:
         console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
