@@ -150,8 +150,9 @@ def run_scan(
     web = _web_scan(web_units, out, store, options) if web_units else None
     try:
         if web is not None:
-            total += len(web.tasks)
-            already += web.revisits
+            # Pages fetched for the first time; those already in the output are only asked
+            # whether they changed (a row each that has), so they are neither done nor to do.
+            total += web.first_visits
         if progress is not None:
             progress.start(total, already)
         seen = SeenHashes(firsts)

@@ -87,9 +87,9 @@ class WebScan:
         self._row_hints: dict[str, tuple[str, str | None]] = {}
 
     @property
-    def revisits(self) -> int:
-        """Planned pages that already have a row (asked again only whether they changed)."""
-        return sum(1 for task in self.tasks if task.history is not None)
+    def first_visits(self) -> int:
+        """Planned pages without a row yet: each will get one (its result or its error)."""
+        return sum(1 for task in self.tasks if task.history is None)
 
     # -- planning ---------------------------------------------------------------------------------
 
