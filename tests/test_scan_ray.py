@@ -45,7 +45,7 @@ def _comparable(path):
         "site",
         "title",
         "verdict",
-        "machine_probability",
+        "human_percentile",
         "signals",
         "content_hash",
         "error",

@@ -40,7 +40,7 @@ ROW_SCHEMA = pa.schema(
         ("error", pa.string()),
         ("assessment", pa.string()),
         # Pages fetched from the web (URL inputs); null for records read from files.
-        ("fetched_at", pa.timestamp("s", tz="UTC")),
+        ("fetched_at", pa.timestamp("ms", tz="UTC")),
         ("http_status", pa.int64()),
         ("final_url", pa.string()),
         ("etag", pa.string()),
@@ -243,7 +243,7 @@ RAW_SCHEMA = pa.schema(
         ("error", pa.string()),
         ("final_url", pa.string()),
         ("http_status", pa.int64()),
-        ("fetched_at", pa.timestamp("s", tz="UTC")),
+        ("fetched_at", pa.timestamp("ms", tz="UTC")),
         ("etag", pa.string()),
         ("last_modified", pa.string()),
         ("listed_date", pa.string()),
