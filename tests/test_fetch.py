@@ -74,6 +74,16 @@ def test_check_url_reports_final_url_site_and_date(site, monkeypatch, capsys):
     assert "Fetched" in out and "HTTP 200" in out and final in out
 
 
+def test_no_cookies_are_kept_between_fetches(site):
+    site.resources["/cookie.html"] = Resource(
+        site.resources["/news/2.html"].body, headers={"Set-Cookie": "session=abc; Path=/"}
+    )
+    with Fetcher(PRIVATE) as fetcher:
+        fetcher.get(site.url("/cookie.html"))
+        fetcher.get(site.url("/news/2.html"))
+    assert site.hits[-1].path == "/news/2.html" and site.hits[-1].cookie == ""
+
+
 def test_latin1_page_is_decoded_by_its_meta_charset(site):
     article, page = fetch_article(site.url(LATIN1), settings=PRIVATE)
     assert "crème brûlée" in article.body and "naïve" in article.body

@@ -170,6 +170,18 @@ def test_a_page_url_as_input_and_a_feed_that_fails(site, tmp_path):
     assert site.fetched(304) == ["/news/1.html"] and summary.web.failing == 1
 
 
+def test_feeds_can_be_added_to_a_daily_scan_and_a_feed_served_as_html_is_read(site, tmp_path):
+    out = tmp_path / "t.parquet"
+    run_scan([site.url("/urls.txt")], out, SETTINGS, options())
+    first = rows_by_url(out)
+    items = [(LATIN1, "Cafe", None)]
+    site.add("/feed-as-html", rss(items, site.url("")), content_type="text/html")
+    run_scan([site.url("/urls.txt"), site.url("/feed-as-html")], out, SETTINGS, options())
+    after = rows_by_url(out)
+    assert set(after) == {*first, site.url(LATIN1)}  # the history is kept, the new feed added
+    assert all(after[url] == row for url, row in first.items())
+
+
 def test_retry_after_pacing_and_per_host_limit(site, tmp_path):
     out = tmp_path / "t.parquet"
     busy = article_page("Busy page", 8, machine=False)

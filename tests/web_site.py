@@ -40,6 +40,7 @@ class Hit:
     host: str
     conditional: bool
     at: float = 0.0  # time.monotonic() when the request arrived
+    cookie: str = ""
 
 
 class TestSite:
@@ -113,6 +114,7 @@ class TestSite:
                             self.headers.get("Host", ""),
                             conditional,
                             time.monotonic(),
+                            self.headers.get("Cookie", ""),
                         )
                     )
                     site.active += 1

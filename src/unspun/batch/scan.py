@@ -79,7 +79,9 @@ def fingerprint(units: list[InputUnit], settings: ScanSettings) -> dict[str, Any
         # and the verdict 'human' became 'not_flagged' (report/2); 4: fetched_at, http_status,
         # final_url, etag and last_modified (URL inputs). Older checkpoints cannot merge.
         "version": 4,
-        "inputs": [unit.label for unit in units],
+        # URL inputs are left out: their pages' record ids are their URLs, the same whichever
+        # feed listed them, so a daily scan can add or drop a feed and keep its history.
+        "inputs": [unit.label for unit in units if unit.format not in WEB_FORMATS],
         "detector": config.detector,
         "detector_options": {k: repr(v) for k, v in sorted(options.items())},
         "target_fpr": config.target_fpr,

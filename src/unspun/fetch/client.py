@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import email.utils
+import http.cookiejar
 import re
 import ssl
 import time
@@ -239,6 +240,9 @@ class Fetcher:
             transport=transport,
             follow_redirects=False,
             trust_env=False,
+            # No cookies: one site's cookies must not follow another client's request (the
+            # server shares this client) or track a crawl.
+            cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
             headers={
                 "User-Agent": self.settings.user_agent,
                 "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,"

@@ -74,13 +74,14 @@ def read_listing(page: FetchedPage, *, max_bytes: int) -> Listing:
     if body[:2] == b"\x1f\x8b":  # a gzipped sitemap (sitemap.xml.gz)
         body = _gunzip(body, max_bytes, page.final_url)
     head = body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if page.media_type in HTML_TYPES or _HTML_START.match(head):
-        return Listing("page", [ListedPage(page.url)])
-    root = _root_name(head)
+    # The bytes first: feeds and sitemaps are often served as text/html or text/plain.
+    root = _root_name(head) if head.startswith(b"<") else None
     if root in ("urlset", "sitemapindex"):
         return _sitemap(body, page.final_url)
     if root in ("rss", "feed", "rdf"):
         return _feed(body, page)
+    if page.media_type in HTML_TYPES or _HTML_START.match(head):
+        return Listing("page", [ListedPage(page.url)])
     if page.media_type in ("text/plain", "") or not head.startswith(b"<"):
         return _url_list(body, page.final_url)
     raise MalformedInput(
