@@ -209,6 +209,24 @@ def test_resolves_once_connects_to_the_checked_address_and_rechecks_redirects(si
                                        allow_private=False)  # fmt: skip
 
 
+def test_a_lookup_that_hangs_is_a_timeout():
+    import time
+
+    from unspun.errors import FetchTimeout
+
+    def hanging(host: str, port: int) -> list[str]:
+        time.sleep(3)
+        return ["127.0.0.1"]
+
+    started = time.monotonic()
+    fetcher = Fetcher(FetchSettings(timeout=0.5), resolver=hanging)
+    with fetcher, pytest.raises(FetchTimeout) as info:
+        fetcher.get("http://slow-dns.test/")
+    assert time.monotonic() - started < 2
+    assert "looking up slow-dns.test took longer than" in info.value.message
+    assert info.value.exit_code == 13
+
+
 def _make_certificate(folder) -> tuple[str, str, str]:
     """A test CA and a certificate for news.test (no IP address in it), made with openssl."""
     if shutil.which("openssl") is None:

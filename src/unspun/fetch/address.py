@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable, Iterable
 
 import httpcore
 
-from unspun.errors import HostNotFound, URLRefused
+from unspun.errors import FetchTimeout, HostNotFound, URLRefused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # host, port -> the addresses it resolves to (as text, in the resolver's order).
@@ -119,7 +120,7 @@ class CheckedBackend(httpcore.SyncBackend):
         socket_options=None,
     ) -> httpcore.NetworkStream:
         host = host.strip("[]")
-        addresses = self.resolver(host, port)
+        addresses = self._resolve(host, port, timeout)
         check_addresses(host, addresses, allow_private=self.allow_private)
         failure: Exception | None = None
         for address in addresses:
@@ -129,3 +130,25 @@ class CheckedBackend(httpcore.SyncBackend):
                 failure = exc
         assert failure is not None
         raise failure
+
+    def _resolve(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """The resolver's answer within the connect time limit: the system's lookup has no time
+        limit of its own, and a name whose servers do not answer must not hold a fetch."""
+        if timeout is None:
+            return self.resolver(host, port)
+        answer: dict[str, object] = {}
+
+        def look_up() -> None:
+            try:
+                answer["addresses"] = self.resolver(host, port)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                answer["error"] = exc
+
+        thread = threading.Thread(target=look_up, name="unspun-dns", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            raise FetchTimeout(f"looking up {host} took longer than {timeout:g} s")
+        if "error" in answer:
+            raise answer["error"]  # type: ignore[misc]
+        return answer["addresses"]  # type: ignore[return-value]
