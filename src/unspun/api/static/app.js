@@ -148,7 +148,7 @@
     const text = input.value;
     const pageUrl = $("page-url-input").value.trim();
     if (!text.trim() && !pageUrl) {
-      setStatus("Paste an article, or give the address of a page, first.", true);
+      setStatus("Paste an article first, or give the address of a page.", true);
       input.focus();
       return;
     }
