@@ -189,6 +189,36 @@ def _shipped_lm(name: str) -> Builder:
     return build
 
 
+def _tuned_lm(lms: dict[str, str], lm_dir: Path, ensemble_dir: Path) -> Any:
+    """``tuned-lm`` with the shipped adapter swapped for one tuned here over the tiny GPT-2 (one
+    layer, one epoch: what is checked is the contract, not what the tuning learns)."""
+    from unspun.detect import tuned_lm
+    from unspun.detect.data import LabelledText
+    from unspun.detect.tuned_lm_train import train_tuned_lm
+
+    out = lm_dir.parent / "conformance-tuned-lm"
+    if not (out / "detector.json").is_file():
+        machine, human = labelled_texts()
+        records = [
+            LabelledText(text=text, label=label, domain="news", pair_id=f"p{i}")
+            for label, texts in (("machine", machine), ("human", human))
+            for i, text in enumerate(texts)
+        ]
+        train_tuned_lm(
+            records,
+            out,
+            model=lms["a"],
+            layers_tuned=1,
+            train_tokens=16,
+            epochs=1,
+            max_tokens=64,
+            target_fpr=0.34,
+        )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tuned_lm, "shipped_directory", lambda: out)
+        return create_detector("tuned-lm")
+
+
 def _one_model(name: str) -> Builder:
     return lambda lms, *_: create_detector(name, model=lms["a"])
 
@@ -205,6 +235,7 @@ BUILDERS: dict[str, Builder] = {
     "supervised": lambda *_: create_detector("supervised"),
     "language-model": _shipped_lm("language-model"),
     "default": _shipped_lm("default"),
+    "tuned-lm": _tuned_lm,
     "ensemble": lambda lms, lm_dir, ensemble_dir: create_detector(
         "ensemble", path=str(ensemble_dir)
     ),
@@ -331,7 +362,7 @@ def test_an_unknown_option_is_one_config_error(name: str) -> None:
 
 
 def _machine_and_human(name: str) -> tuple[list[str], list[str]] | None:
-    if name in ZERO_SHOT:
+    if name in ZERO_SHOT or name == "tuned-lm":  # tuned-lm: Fast-DetectGPT over a random model
         return None
     if name in ("encoder", "supervised"):
         return [REPETITIVE], HUMAN

@@ -28,6 +28,12 @@ from unspun.errors import ConfigError
 class DetectorKind(StrEnum):
     encoder = "encoder"
     language_model = "language-model"
+    tuned_lm = "tuned-lm"
+
+
+class Objective(StrEnum):
+    ddl = "ddl"
+    spo = "spo"
 
 
 @model_options()
@@ -75,18 +81,59 @@ def train(
         typer.Option(
             "--kind",
             help="language-model: a head over a causal LM's token statistics (the default "
-            "detector's kind; --model picks the LM); encoder: a head over a sentence encoder.",
+            "detector's kind; --model picks the LM); encoder: a head over a sentence encoder; "
+            "tuned-lm: LoRA-tune the LM's top layers and score with Fast-DetectGPT.",
             case_sensitive=False,
         ),
     ] = DetectorKind.encoder,
     max_tokens: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--max-tokens",
-            help="language-model: tokens read per text (the beginning of each).",
+            help="language-model, tuned-lm: tokens read per text (the beginning of each; "
+            "default 256, tuned-lm 1024).",
             min=16,
+            show_default=False,
+        ),
+    ] = None,
+    layers_tuned: Annotated[
+        int,
+        typer.Option(
+            "--layers-tuned",
+            help="tuned-lm: LoRA-tune the top N layers (the frozen ones below run once per text, "
+            "their output cached).",
+            min=1,
+        ),
+    ] = 4,
+    train_tokens: Annotated[
+        int,
+        typer.Option(
+            "--train-tokens", help="tuned-lm: tokens of each text read while tuning.", min=2
         ),
     ] = 256,
+    epochs: Annotated[
+        int, typer.Option("--epochs", help="tuned-lm: passes over the pairs.", min=1)
+    ] = 2,
+    seed: Annotated[int, typer.Option("--seed", help="tuned-lm: seed of every random choice.")] = 0,
+    objective: Annotated[
+        Objective,
+        typer.Option(
+            "--objective",
+            help="tuned-lm: ddl (DetectAnyLLM's direct discrepancy learning) or spo (ImBD's style "
+            "preference optimisation).",
+            case_sensitive=False,
+        ),
+    ] = Objective.ddl,
+    calibration_share: Annotated[
+        float,
+        typer.Option(
+            "--calibration-share",
+            help="tuned-lm: share of the pairs held out from tuning; their human texts calibrate "
+            "the scorer.",
+            min=0.0,
+            max=0.9,
+        ),
+    ] = 0.25,
     features: Annotated[
         str | None,
         typer.Option(
@@ -141,7 +188,7 @@ def train(
                 records,
                 out,
                 model=models.model or PACKAGED_LM,
-                max_tokens=max_tokens,
+                max_tokens=max_tokens or 256,
                 target_fpr=target_fpr,
                 head_features=[f.strip() for f in features.split(",") if f.strip()]
                 if features
@@ -150,6 +197,30 @@ def train(
                 progress=progress,
             )
         _print_summary(summary, output_format, title=f"Trained detector written to {out}")
+        return
+    if kind is DetectorKind.tuned_lm:
+        from unspun.detect.tuned_lm import DEFAULT_MAX_TOKENS
+        from unspun.detect.tuned_lm_train import train_tuned_lm
+        from unspun.models.packaged import PACKAGED_LM
+
+        with StageProgress() as progress:
+            summary = train_tuned_lm(
+                records,
+                out,
+                model=models.model or PACKAGED_LM,
+                layers_tuned=layers_tuned,
+                train_tokens=train_tokens,
+                epochs=epochs,
+                seed=seed,
+                objective=objective.value,
+                max_tokens=max_tokens or DEFAULT_MAX_TOKENS,
+                calibration_share=calibration_share,
+                target_fpr=target_fpr,
+                device=models.device,
+                sources=[Path(path).name for path in data],
+                progress=progress,
+            )
+        _print_summary(summary, output_format, title=f"Tuned scorer written to {out}")
         return
     from unspun.detect.supervised.train import train_detector
 

@@ -88,6 +88,11 @@ _BUILTIN: dict[str, Entry] = {
         "unspun.detect.language_model:shipped_detector",
         "Gemma 3 270M token statistics + a trained head, shipped with unspun (offline, CPU)",
     ),
+    "tuned-lm": Entry(
+        "unspun.detect.tuned_lm:shipped_detector",
+        "Fast-DetectGPT read with Gemma 3 270M whose top layers carry a LoRA adapter tuned on "
+        "paired news (shipped with unspun)",
+    ),
     "ensemble": Entry(
         "unspun.detect.ensemble:trained_ensemble",
         "logistic combiner over several detectors, trained with `unspun train-ensemble`",
