@@ -219,6 +219,35 @@ def _tuned_lm(lms: dict[str, str], lm_dir: Path, ensemble_dir: Path) -> Any:
         return create_detector("tuned-lm")
 
 
+def _hidden_state(lms: dict[str, str], lm_dir: Path, ensemble_dir: Path) -> Any:
+    """``hidden-state`` with the shipped head swapped for one trained here over the tiny GPT-2
+    (the registry's factory reads ``shipped_directory()``)."""
+    from unspun.detect import hidden_state
+    from unspun.detect.data import LabelledText
+    from unspun.detect.hidden_state_train import train_hidden_state
+
+    out = lm_dir.parent / "conformance-hidden-state"
+    if not (out / "detector.json").is_file():
+        machine, human = labelled_texts()
+        records = [
+            LabelledText(text=text, label=label, domain="news", pair_id=f"p{i}")
+            for label, texts in (("machine", machine), ("human", human))
+            for i, text in enumerate(texts)
+        ]
+        train_hidden_state(
+            records,
+            out,
+            model=lms["a"],
+            layers=[1, 2],
+            max_tokens=64,
+            target_fpr=0.1,
+            long_humans=4,
+        )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hidden_state, "shipped_directory", lambda: out)
+        return create_detector("hidden-state")
+
+
 def _one_model(name: str) -> Builder:
     return lambda lms, *_: create_detector(name, model=lms["a"])
 
@@ -236,6 +265,7 @@ BUILDERS: dict[str, Builder] = {
     "language-model": _shipped_lm("language-model"),
     "default": _shipped_lm("default"),
     "tuned-lm": _tuned_lm,
+    "hidden-state": _hidden_state,
     "ensemble": lambda lms, lm_dir, ensemble_dir: create_detector(
         "ensemble", path=str(ensemble_dir)
     ),

@@ -29,6 +29,7 @@ class DetectorKind(StrEnum):
     encoder = "encoder"
     language_model = "language-model"
     tuned_lm = "tuned-lm"
+    hidden_state = "hidden-state"
 
 
 class Objective(StrEnum):
@@ -82,7 +83,8 @@ def train(
             "--kind",
             help="language-model: a head over a causal LM's token statistics (the default "
             "detector's kind; --model picks the LM); encoder: a head over a sentence encoder; "
-            "tuned-lm: LoRA-tune the LM's top layers and score with Fast-DetectGPT.",
+            "tuned-lm: LoRA-tune the LM's top layers and score with Fast-DetectGPT; "
+            "hidden-state: a head over the LM's mean hidden states (the default detector's kind).",
             case_sensitive=False,
         ),
     ] = DetectorKind.encoder,
@@ -90,9 +92,19 @@ def train(
         int | None,
         typer.Option(
             "--max-tokens",
-            help="language-model, tuned-lm: tokens read per text (the beginning of each; "
-            "default 256, tuned-lm 1024).",
+            help="language-model, tuned-lm, hidden-state: tokens read per text (the beginning "
+            "of each; default 256, tuned-lm and hidden-state 1024).",
             min=16,
+            show_default=False,
+        ),
+    ] = None,
+    layers: Annotated[
+        str | None,
+        typer.Option(
+            "--layers",
+            metavar="N,M",
+            help="hidden-state: the decoder layers whose mean states the head reads (default "
+            "6,9,12).",
             show_default=False,
         ),
     ] = None,
@@ -114,7 +126,9 @@ def train(
     epochs: Annotated[
         int, typer.Option("--epochs", help="tuned-lm: passes over the pairs.", min=1)
     ] = 2,
-    seed: Annotated[int, typer.Option("--seed", help="tuned-lm: seed of every random choice.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="tuned-lm, hidden-state: seed of every random choice.")
+    ] = 0,
     objective: Annotated[
         Objective,
         typer.Option(
@@ -198,6 +212,26 @@ def train(
             )
         _print_summary(summary, output_format, title=f"Trained detector written to {out}")
         return
+    if kind is DetectorKind.hidden_state:
+        from unspun.detect.hidden_state import DEFAULT_LAYERS
+        from unspun.detect.hidden_state import DEFAULT_MAX_TOKENS as HIDDEN_STATE_TOKENS
+        from unspun.detect.hidden_state_train import train_hidden_state
+        from unspun.models.packaged import PACKAGED_LM
+
+        with StageProgress() as progress:
+            summary = train_hidden_state(
+                records,
+                out,
+                model=models.model or PACKAGED_LM,
+                layers=_layer_list(layers) if layers else DEFAULT_LAYERS,
+                max_tokens=max_tokens or HIDDEN_STATE_TOKENS,
+                target_fpr=target_fpr,
+                device=models.device,
+                seed=seed,
+                progress=progress,
+            )
+        _print_summary(summary, output_format, title=f"Trained detector written to {out}")
+        return
     if kind is DetectorKind.tuned_lm:
         from unspun.detect.tuned_lm import DEFAULT_MAX_TOKENS
         from unspun.detect.tuned_lm_train import train_tuned_lm
@@ -236,6 +270,18 @@ def train(
     with StageProgress() as progress:
         summary = train_detector(records, out, progress=progress, **options)
     _print_summary(summary, output_format, title=f"Trained detector written to {out}")
+
+
+def _layer_list(text: str) -> list[int]:
+    try:
+        numbers = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(
+            f"--layers: give layer numbers separated by commas, got {text!r}"
+        ) from None
+    if not numbers:
+        raise ConfigError("--layers: give at least one layer number")
+    return numbers
 
 
 def _print_summary(summary: dict[str, Any], output_format: OutputFormat, *, title: str) -> None:

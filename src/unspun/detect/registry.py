@@ -88,6 +88,11 @@ _BUILTIN: dict[str, Entry] = {
         "unspun.detect.language_model:shipped_detector",
         "Gemma 3 270M token statistics + a trained head, shipped with unspun (offline, CPU)",
     ),
+    "hidden-state": Entry(
+        "unspun.detect.hidden_state:shipped_detector",
+        "Gemma 3 270M hidden states (mean over the whole text) + a head trained on paired "
+        "current-model news, shipped with unspun (no output layer: fast on a CPU)",
+    ),
     "tuned-lm": Entry(
         "unspun.detect.tuned_lm:shipped_detector",
         "Fast-DetectGPT read with Gemma 3 270M whose top layers carry a LoRA adapter tuned on "
