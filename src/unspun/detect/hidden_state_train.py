@@ -17,6 +17,7 @@ import json
 import math
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,100 @@ def long_human_texts(
     return made
 
 
+@dataclass
+class TrainingRows:
+    """The head's training matrix: one row per window, with its label, fold (by pair), weight and
+    source: the index of its record, -1 for a joined human text, -2 for a machine text's window
+    cut to its human original's length (whose record is ``cut_of``)."""
+
+    matrix: np.ndarray
+    labels: np.ndarray
+    folds: np.ndarray
+    weights: np.ndarray
+    source: np.ndarray
+    cut_of: np.ndarray
+    tokens: np.ndarray
+    joined: int
+
+
+def training_rows(
+    detector: HiddenStateDetector,
+    records: Sequence[LabelledText],
+    *,
+    long_humans: int = LONG_HUMANS_PER_DOMAIN,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> TrainingRows:
+    """Read every record (humans first: a machine text is also read cut to its human original's
+    number of tokens) and the joined long human texts, and lay out the rows (see TrainingRows)."""
+    groups = [pair_key(r) for r in records]
+    extra = long_human_texts(records, per_domain=long_humans, seed=seed) if long_humans else []
+    humans = [i for i, record in enumerate(records) if not record.is_machine]
+    machines = [i for i, record in enumerate(records) if record.is_machine]
+    human_reads = pooled(
+        detector,
+        [records[i].text for i in humans],
+        [None] * len(humans),
+        progress=progress,
+        stage="reading human texts with the language model",
+    )
+    read = dict(zip(humans, human_reads, strict=True))
+    human_tokens: dict[str, int] = {}
+    for i in humans:
+        human_tokens.setdefault(groups[i], read[i][0])
+    machine_reads = pooled(
+        detector,
+        [records[i].text for i in machines],
+        [human_tokens.get(groups[i]) for i in machines],
+        progress=progress,
+        stage="reading machine texts with the language model",
+    )
+    read.update(zip(machines, machine_reads, strict=True))
+    joined = pooled(
+        detector,
+        [text for text, _, _ in extra],
+        [None] * len(extra),
+        progress=progress,
+        stage="reading joined human texts",
+    )
+    # (mean, machine?, fold, weight, source, record it was cut from, tokens)
+    rows: list[tuple[np.ndarray, bool, int, float, int, int, int]] = []
+    for i, record in enumerate(records):
+        n, whole, part = read[i]
+        fold = fold_of(groups[i])
+        if part is not None:
+            cut = human_tokens[groups[i]]
+            rows += [(whole, True, fold, 0.5, i, -1, n), (part, True, fold, 0.5, -2, i, cut)]
+        else:
+            rows.append((whole, record.is_machine, fold, 1.0, i, -1, n))
+    for (n, whole, _), (_, _, fold) in zip(joined, extra, strict=True):
+        rows.append((whole, False, fold, 1.0, -1, -1, n))
+    rows = [row for row in rows if np.isfinite(row[0]).all()]
+    return TrainingRows(
+        matrix=np.stack([row[0] for row in rows]),
+        labels=np.asarray([row[1] for row in rows]),
+        folds=np.asarray([row[2] for row in rows]),
+        weights=np.asarray([row[3] for row in rows]),
+        source=np.asarray([row[4] for row in rows]),
+        cut_of=np.asarray([row[5] for row in rows]),
+        tokens=np.asarray([row[6] for row in rows]),
+        joined=len(extra),
+    )
+
+
+def choose_regularisation(
+    rows: TrainingRows, progress: Progress | None = None
+) -> tuple[float, dict[float, float]]:
+    """The C of the best pooled out-of-fold AUROC (ties: the stronger regularisation)."""
+    found = {}
+    for candidate in REGULARISATIONS:
+        scores = out_of_fold(
+            rows.matrix, rows.labels, rows.weights, rows.folds, candidate, progress
+        )
+        found[candidate] = _auroc(rows.labels, scores)
+    return max(found, key=lambda c: (found[c], -c)), found
+
+
 def train_hidden_state(
     records: list[LabelledText],
     out_dir: Path,
@@ -200,63 +295,14 @@ def train_hidden_state(
         device=device,
         dtype=dtype,
     )
-    extra = long_human_texts(records, per_domain=long_humans, seed=seed) if long_humans else []
-    # Humans first: a machine text is also read cut to its human original's number of tokens.
-    humans = [i for i, record in enumerate(records) if not record.is_machine]
-    machines = [i for i, record in enumerate(records) if record.is_machine]
-    human_reads = pooled(
-        detector,
-        [records[i].text for i in humans],
-        [None] * len(humans),
-        progress=progress,
-        stage="reading human texts with the language model",
-    )
-    read = dict(zip(humans, human_reads, strict=True))
-    human_tokens: dict[str, int] = {}
-    for i in humans:
-        human_tokens.setdefault(groups[i], read[i][0])
-    machine_reads = pooled(
-        detector,
-        [records[i].text for i in machines],
-        [human_tokens.get(groups[i]) for i in machines],
-        progress=progress,
-        stage="reading machine texts with the language model",
-    )
-    read.update(zip(machines, machine_reads, strict=True))
-    joined = pooled(
-        detector,
-        [text for text, _, _ in extra],
-        [None] * len(extra),
-        progress=progress,
-        stage="reading joined human texts",
-    )
-
-    # One row per window: (mean, machine?, fold, weight, source: record index, -1 joined human,
-    # -2 a machine text's cut window).
-    rows: list[tuple[np.ndarray, bool, int, float, int]] = []
-    for i, record in enumerate(records):
-        _, whole, part = read[i]
-        fold = fold_of(groups[i])
-        if part is not None:
-            rows += [(whole, True, fold, 0.5, i), (part, True, fold, 0.5, -2)]
-        else:
-            rows.append((whole, record.is_machine, fold, 1.0, i))
-    for (_, whole, _), (_, _, fold) in zip(joined, extra, strict=True):
-        rows.append((whole, False, fold, 1.0, -1))
-    rows = [row for row in rows if np.isfinite(row[0]).all()]
-    matrix = np.stack([row[0] for row in rows])
-    row_labels = np.asarray([row[1] for row in rows])
-    row_folds = np.asarray([row[2] for row in rows])
-    weights = np.asarray([row[3] for row in rows])
-    row_records = np.asarray([row[4] for row in rows])
+    rows = training_rows(detector, records, long_humans=long_humans, seed=seed, progress=progress)
+    matrix, row_labels, row_folds = rows.matrix, rows.labels, rows.folds
+    weights, row_records, joined = rows.weights, rows.source, rows.joined
 
     chosen, cv_auroc = regularisation, {}
     if chosen is None:
-        for candidate in REGULARISATIONS:
-            scores = _out_of_fold(matrix, row_labels, weights, row_folds, candidate, progress)
-            cv_auroc[candidate] = _auroc(row_labels, scores)
-        chosen = max(cv_auroc, key=lambda c: (cv_auroc[c], -c))
-    oof = _out_of_fold(matrix, row_labels, weights, row_folds, chosen, progress)
+        chosen, cv_auroc = choose_regularisation(rows, progress)
+    oof = out_of_fold(matrix, row_labels, weights, row_folds, chosen, progress)
     head = LinearHead.fit(matrix, row_labels, regularisation=chosen, sample_weight=weights)
 
     detector.head = head
@@ -264,9 +310,9 @@ def train_hidden_state(
         config,
         regularisation=chosen,
         trained=datetime.now(UTC).strftime("%Y-%m-%d"),
-        training_data=_describe(records, len(joined)),
+        training_data=_describe(records, joined),
         windows="machine texts whole and cut to their human original's length (half weight "
-        f"each); {len(joined)} human texts made long by joining two of one domain",
+        f"each); {joined} human texts made long by joining two of one domain",
     )
     detector.calibration = None
     detector.save(out_dir)
@@ -314,7 +360,7 @@ def train_hidden_state(
     return summary
 
 
-def _out_of_fold(
+def out_of_fold(
     matrix: np.ndarray,
     labels: np.ndarray,
     weights: np.ndarray,
