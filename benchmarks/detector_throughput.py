@@ -1,10 +1,16 @@
-"""Throughput of the check pipeline on ~300-word articles, and the cold-start time and peak memory
-of one `unspun check`. Articles are assembled from the project's own example corpus.
+"""Throughput of the check pipeline on ~300-word articles (~400 Gemma tokens), and the cold-start
+time and peak memory of one `unspun check`. Articles are assembled from the project's own example
+corpus.
 
-    python benchmarks/detector_throughput.py [--detector default|encoder|DIR] [--articles 256]
-        [--batch-size 32] [--threads 2] [--no-cache]
+    python benchmarks/detector_throughput.py [--detector default|encoder|DIR[,OTHER...]]
+        [--articles 256] [--batch-size 32] [--threads 2] [--no-cache] [--no-cold]
 
-The language-model default reads ~1-2 articles/s on 2 cores, so use --articles 32 for it.
+Several detectors (comma-separated) are measured one after the other on the same articles in one
+run, and each one's speed is given relative to the first: `--detector language-model,default`
+compares the old default (Gemma token statistics, first 256 tokens) with the new one. The CPU's
+flags and the dtype each detector computed in are printed; UNSPUN_DTYPE=float32 forces float32,
+and ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 make PyTorch use only AVX2 kernels (as on a
+CPU without AVX-512), for the float32 AVX2 figure.
 """
 
 from __future__ import annotations
@@ -48,10 +54,10 @@ def main() -> int:
     parser.add_argument(
         "--no-cache", action="store_true", help="measure throughput with the eager encoder"
     )
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold-start runs")
     args = parser.parse_args()
 
     import os
-    import tempfile
 
     import torch
 
@@ -62,23 +68,72 @@ def main() -> int:
     from unspun.pipeline import CheckConfig, Checker
 
     articles = [parse_text(text) for text in make_articles(args.articles)]
-    started = time.perf_counter()
-    checker = Checker(CheckConfig(detector=args.detector))
-    checker.check_many(articles[:4])  # load the encoder and warm up
-    print(f"model load + warm-up: {time.perf_counter() - started:.1f} s")
-    started = time.perf_counter()
-    for begin in range(0, len(articles), args.batch_size):
-        checker.check_many(articles[begin : begin + args.batch_size])
-    elapsed = time.perf_counter() - started
-    print(
-        f"{args.detector}: {len(articles)} articles of ~300 words, batch {args.batch_size}, "
-        f"{args.threads} threads: "
-        f"{len(articles) / elapsed:.1f} articles/s (passages included)"
+    print(cpu_line())
+    names = [name.strip() for name in args.detector.split(",") if name.strip()]
+    rates = []
+    for name in names:
+        started = time.perf_counter()
+        checker = Checker(CheckConfig(detector=name))
+        checker.check_many(articles[:4])  # load the model and warm up
+        loaded = time.perf_counter() - started
+        started = time.perf_counter()
+        tokens = []
+        for begin in range(0, len(articles), args.batch_size):
+            for report in checker.check_many(articles[begin : begin + args.batch_size]):
+                tokens.append(
+                    (report.detector.tokens_scored or 0, report.detector.tokens_not_scored or 0)
+                )
+        elapsed = time.perf_counter() - started
+        rates.append(len(articles) / elapsed)
+        read = sum(t for t, _ in tokens) / len(tokens)
+        unread = sum(u for _, u in tokens) / len(tokens)
+        relative = f"; {rates[-1] / rates[0]:.2f}x the first" if len(rates) > 1 else ""
+        print(
+            f"{name} ({checker.detector.name}, {getattr(checker.detector, 'dtype_name', 'n/a')}): "
+            f"{len(articles)} articles of ~300 words, batch {args.batch_size}, {args.threads} "
+            f"threads: {rates[-1]:.2f} articles/s (passages included; tokens read {read:.0f}, "
+            f"left unread {unread:.0f} per article){relative}; model load + warm-up {loaded:.1f} s"
+        )
+        del checker
+    if args.no_cold:
+        return 0
+    for name in names:
+        if cold_starts(name) != 0:
+            return 1
+    return 0
+
+
+def cpu_line() -> str:
+    """The CPU's name and the flags that decide the speed of float32 and bfloat16."""
+    import os
+    import platform
+
+    name, flags = platform.processor() or "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and name in ("", "unknown CPU", platform.machine()):
+                name = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    shown = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    forced = {
+        k: os.environ[k]
+        for k in ("UNSPUN_DTYPE", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
+        if k in os.environ
+    }
+    return f"CPU: {name}, {os.cpu_count()} cores, flags {' '.join(shown) or 'none of note'}" + (
+        f"; forced {forced}" if forced else ""
     )
 
-    # Cold processes: the first one on a machine fills the caches (the traced encoder, the
-    # converted language model), later ones load them; with the cache off every process builds.
-    detector = ["--detector", args.detector]
+
+def cold_starts(name: str) -> int:
+    """The cold-start lines of one detector."""
+    import os
+    import tempfile
+
+    detector = ["--detector", name]
     shared = os.environ.get("UNSPUN_CACHE")
     if shared and shared != "off":
         # The language model's conversion takes minutes: measure with the user's cache, warm.
@@ -86,7 +141,7 @@ def main() -> int:
         cached = [cold_check({}, detector) for _ in range(3)]
         if None in cached:
             return 1
-        print(_cold_line(cached, "with the caches of UNSPUN_CACHE warm"))
+        print(f"{name}: " + _cold_line(cached, "with the caches of UNSPUN_CACHE warm"))
         return 0
     with tempfile.TemporaryDirectory() as cache:
         first = cold_check({"UNSPUN_CACHE": cache}, detector)
@@ -95,7 +150,8 @@ def main() -> int:
     if None in (first, *cached, *uncached):
         return 1
     print(
-        _cold_line(cached, "with the caches warm")
+        f"{name}: "
+        + _cold_line(cached, "with the caches warm")
         + f" (first process, which fills them: {first[0]:.2f} s); cache off: best "
         f"{min(t for t, _ in uncached):.2f} s of 3"
     )

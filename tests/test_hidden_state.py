@@ -4,6 +4,7 @@ batch, and `unspun train --kind hidden-state` writes a detector that loads and c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -15,7 +16,7 @@ from unspun.cli import app
 from unspun.detect.base import create_detector
 from unspun.detect.data import LabelledText
 from unspun.detect.hidden_state import HiddenStateDetector, read_states
-from unspun.detect.hidden_state_train import train_hidden_state
+from unspun.detect.hidden_state_train import family_members, family_scale, train_hidden_state
 from unspun.detect.supervised.head import LinearHead
 from unspun.detect.zeroshot.random_lm import SAMPLE_SENTENCES, build_random_lm
 from unspun.errors import ConfigError
@@ -219,3 +220,66 @@ def test_train_command_and_bad_data(lms, tmp_path, monkeypatch):
         ],
     )
     assert isinstance(layers.exception, ConfigError) and "--layers" in str(layers.exception)
+    share = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(data),
+            "--kind",
+            "hidden-state",
+            "--model",
+            lms["llama"],
+            "--family",
+            "nobody",
+            "--layers",
+            "1",
+            "--out",
+            str(tmp_path / "bad"),
+        ],
+    )
+    assert isinstance(share.exception, ConfigError) and "nobody" in str(share.exception)
+
+
+def test_families_name_their_generators_and_the_rest_share_a_head():
+    assert family_members(["a", "b", "c", "a"], [["b"]]) == [["b"], ["a", "c"]]
+    assert family_members(["a", "b"], [["a"], ["b"]]) == [["a"], ["b"]]
+    with pytest.raises(ConfigError, match="two families"):
+        family_members(["a", "b"], [["a"], ["a", "b"]])
+    with pytest.raises(ConfigError, match="no machine texts of z"):
+        family_members(["a", "b"], [["z"]])
+    shift, spread = family_scale(np.r_[np.arange(100.0), np.nan])
+    assert shift == pytest.approx(98.01) and spread == pytest.approx(np.std(np.arange(100.0)))
+
+
+def test_family_heads_score_the_largest_scaled_logit(lms, tmp_path, monkeypatch):
+    monkeypatch.setenv("UNSPUN_CACHE", str(tmp_path / "cache"))
+    records = [  # two machine "generators"
+        dataclasses.replace(r, generator="one" if k % 4 == 1 else "two") if r.is_machine else r
+        for k, r in enumerate(_records())
+    ]
+    out = tmp_path / "fam"
+    summary = train_hidden_state(
+        records,
+        out,
+        model=lms["llama"],
+        layers=[2],
+        dtype="float32",
+        long_humans=4,
+        families=[["one"]],
+    )
+    assert summary["families"] == [["one"], ["two"]]
+    loaded = create_detector(str(out), dtype="float32")
+    assert len(loaded.heads) == 2 and loaded.calibration is not None
+    families = loaded.config["families"]
+    means = loaded.features([records[1].text, records[0].text])
+    expected = np.max(
+        [
+            (head.logits(means) - f["shift"]) / f["spread"]
+            for head, f in zip(loaded.heads, families, strict=True)
+        ],
+        axis=0,
+    )
+    assert loaded.logits(means) == pytest.approx(expected)
+    assert loaded.score([records[1].text])[0].document == pytest.approx(expected[0])
+    with pytest.raises(ConfigError, match="use logits"):
+        _ = loaded.head

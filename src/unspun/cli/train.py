@@ -30,6 +30,7 @@ class DetectorKind(StrEnum):
     language_model = "language-model"
     tuned_lm = "tuned-lm"
     hidden_state = "hidden-state"
+    claims = "claims"
 
 
 class Objective(StrEnum):
@@ -84,7 +85,9 @@ def train(
             help="language-model: a head over a causal LM's token statistics (the default "
             "detector's kind; --model picks the LM); encoder: a head over a sentence encoder; "
             "tuned-lm: LoRA-tune the LM's top layers and score with Fast-DetectGPT; "
-            "hidden-state: a head over the LM's mean hidden states (the default detector's kind).",
+            "hidden-state: a head over the LM's mean hidden states (the default detector's kind); "
+            "claims: the claim judge (a MiniLM cross-encoder; DATA: written claim pairs and "
+            "news records, see docs/provenance.md).",
             case_sensitive=False,
         ),
     ] = DetectorKind.encoder,
@@ -104,7 +107,18 @@ def train(
             "--layers",
             metavar="N,M",
             help="hidden-state: the decoder layers whose mean states the head reads (default "
-            "6,9,12).",
+            "6,10,12).",
+            show_default=False,
+        ),
+    ] = None,
+    family: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--family",
+            metavar="GEN[,GEN...]",
+            help="hidden-state: give these generators a head of their own (repeatable); the "
+            "generators not named share one more head, and the score is the largest head's "
+            "(each on its human texts' scale). Without it: one head.",
             show_default=False,
         ),
     ] = None,
@@ -124,10 +138,11 @@ def train(
         ),
     ] = 256,
     epochs: Annotated[
-        int, typer.Option("--epochs", help="tuned-lm: passes over the pairs.", min=1)
+        int, typer.Option("--epochs", help="tuned-lm, claims: passes over the pairs.", min=1)
     ] = 2,
     seed: Annotated[
-        int, typer.Option("--seed", help="tuned-lm, hidden-state: seed of every random choice.")
+        int,
+        typer.Option("--seed", help="tuned-lm, hidden-state, claims: seed of every random choice."),
     ] = 0,
     objective: Annotated[
         Objective,
@@ -178,6 +193,13 @@ def train(
 
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: exists and is not a directory")
+    if kind is DetectorKind.claims:
+        from unspun.provenance.judge_train import train_judge
+
+        with StageProgress() as progress:
+            summary = train_judge(data, out, epochs=epochs, seed=seed, progress=progress)
+        _print_summary(summary, output_format, title=f"Claim judge written to {out}")
+        return
     records = read_labelled(data)
     if ensemble is not None:
         from unspun.detect.ensemble import train_ensemble
@@ -228,6 +250,7 @@ def train(
                 target_fpr=target_fpr,
                 device=models.device,
                 seed=seed,
+                families=_families(family),
                 progress=progress,
             )
         _print_summary(summary, output_format, title=f"Trained detector written to {out}")
@@ -282,6 +305,15 @@ def _layer_list(text: str) -> list[int]:
     if not numbers:
         raise ConfigError("--layers: give at least one layer number")
     return numbers
+
+
+def _families(options: list[str] | None) -> list[list[str]] | None:
+    if not options:
+        return None
+    families = [[name.strip() for name in option.split(",") if name.strip()] for option in options]
+    if not all(families):
+        raise ConfigError("--family: give generator names separated by commas")
+    return families
 
 
 def _print_summary(summary: dict[str, Any], output_format: OutputFormat, *, title: str) -> None:

@@ -10,6 +10,7 @@ model is the packaged Gemma 3 270M."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -28,7 +29,7 @@ KIND = "hidden-state"
 # Tokens read per text: the whole of nearly every news article (a 600-word article is ~800
 # tokens); the report says how many were left unread beyond it.
 DEFAULT_MAX_TOKENS = 1024
-DEFAULT_LAYERS = (6, 9, 12)
+DEFAULT_LAYERS = (6, 10, 12)
 
 
 class _Reached(Exception):
@@ -118,7 +119,12 @@ class HiddenStateDetector:
     """Load with ``HiddenStateDetector.load(directory)`` or ``shipped_detector()``.
 
     The document score is the head's logit over the mean hidden state of the text's first
-    ``max_tokens`` tokens; higher = more likely machine-written.
+    ``max_tokens`` tokens; higher = more likely machine-written. A detector trained with
+    generator families has one head per family (each fitted on all the human texts against that
+    family's machine texts); its score is the largest of the heads' logits, each first put on a
+    common scale by its own out-of-fold human scores (``(logit - shift) / spread``, shift = their
+    99th percentile, spread = their standard deviation), so a text one family's style gives away
+    is not averaged out by the others.
     """
 
     name = KIND
@@ -127,7 +133,7 @@ class HiddenStateDetector:
         self,
         directory: Path,
         config: dict[str, Any],
-        head: LinearHead,
+        head: LinearHead | Sequence[LinearHead],
         *,
         device: str | None = None,
         dtype: str | None = None,
@@ -135,22 +141,53 @@ class HiddenStateDetector:
     ) -> None:
         self.directory = directory
         self.config = config
-        self.head = head
+        self.heads = [head] if isinstance(head, LinearHead) else list(head)
+        families = config.get("families") or []
+        if families and len(families) != len(self.heads):
+            raise ConfigError(
+                f"{directory}: {len(families)} generator families but {len(self.heads)} heads"
+            )
         self.layers = tuple(int(n) for n in config.get("layers", DEFAULT_LAYERS))
         self.max_tokens = int(config.get("max_tokens", DEFAULT_MAX_TOKENS))
         if self.max_tokens < 1:
             raise ConfigError(f"max_tokens must be at least 1, got {self.max_tokens}")
         self.primary = load_causal_lm(config["model"], device=device, dtype=dtype)
         width = len(self.layers) * int(self.primary.model.config.hidden_size)
-        if len(head.coef) not in (0, width):
-            raise ConfigError(
-                f"{directory}: the head reads {len(head.coef)} values, but {config['model']} at "
-                f"layers {list(self.layers)} gives {width}; retrain it for this model"
-            )
+        for one in self.heads:
+            if len(one.coef) not in (0, width):
+                raise ConfigError(
+                    f"{directory}: the head reads {len(one.coef)} values, but {config['model']} "
+                    f"at layers {list(self.layers)} gives {width}; retrain it for this model"
+                )
         # Texts are read one at a time (see read_states); kept for the detector interface.
         self.batch_size = int(batch_size or 8)
         self.version = str(config.get("version", "unversioned"))
         self.calibration = load_calibration(directory)
+
+    @property
+    def head(self) -> LinearHead:
+        """The only head (a detector without generator families)."""
+        if len(self.heads) != 1:
+            raise ConfigError(f"{self.directory}: {len(self.heads)} heads; use logits()")
+        return self.heads[0]
+
+    @head.setter
+    def head(self, value: LinearHead) -> None:
+        self.heads = [value]
+
+    def logits(self, means: np.ndarray) -> np.ndarray:
+        """The score of each row of mean states: the head's logit, or with generator families
+        the largest of the heads' logits, each on its human scores' scale."""
+        families = self.config.get("families") or []
+        if not families:
+            return self.heads[0].logits(means)
+        return np.max(
+            [
+                (one.logits(means) - float(family["shift"])) / float(family["spread"])
+                for one, family in zip(self.heads, families, strict=True)
+            ],
+            axis=0,
+        )
 
     @staticmethod
     def settings_of(config: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +239,7 @@ class HiddenStateDetector:
             raw["tokens_not_scored"] = float(states.unread)
         if len(states) == 0:
             return Scores(document=float("nan"), raw=raw)
-        document = float(self.head.logits(states.mean()[None, :])[0])
+        document = float(self.logits(states.mean()[None, :])[0])
         found = self._passages(text, states) if passages else []
         return Scores(document=document, passages=found, tokens=None, raw=raw)
 
@@ -211,13 +248,18 @@ class HiddenStateDetector:
         for start, end in passage_windows(text):
             inside = np.flatnonzero((states.starts >= start) & (states.starts < end))
             if len(inside):
-                value = float(self.head.logits(states.mean(inside)[None, :])[0])
+                value = float(self.logits(states.mean(inside)[None, :])[0])
                 result.append(PassageScore(start, end, value))
         return result
 
     def save(self, directory: Path) -> None:
+        names = head_names(len(self.config.get("families") or []))
         self.config = save_trained(
-            directory, type(self), self.config, {"document": self.head}, self.calibration
+            directory,
+            type(self),
+            self.config,
+            dict(zip(names, self.heads, strict=True)),
+            self.calibration,
         )
 
     @classmethod
@@ -231,8 +273,18 @@ class HiddenStateDetector:
     ) -> HiddenStateDetector:
         """``device``, ``dtype``, ``batch_size``: how the model runs (the model, layers, window
         and head are the trained ones)."""
-        config, (head,) = read_trained(directory, cls, "document", name=KIND)
-        return cls(directory, config, head, device=device, dtype=dtype, batch_size=batch_size)
+        try:
+            families = json.loads((directory / DETECTOR_FILE).read_text("utf-8")).get("families")
+        except (OSError, ValueError, AttributeError):
+            families = None  # read_trained says what is wrong with the file
+        names = head_names(len(families or []))
+        config, heads = read_trained(directory, cls, *names, name=KIND)
+        return cls(directory, config, heads, device=device, dtype=dtype, batch_size=batch_size)
+
+
+def head_names(families: int) -> list[str]:
+    """The heads' names in the saved file: ``document``, or ``family0``... with families."""
+    return [f"family{k}" for k in range(families)] if families else ["document"]
 
 
 def shipped_directory() -> Path:
