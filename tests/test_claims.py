@@ -55,6 +55,7 @@ def test_changed_facts_are_contradicted_with_evidence(spun_claims):
     assert talks.status == "contradicted" and "Friday" in talks.reason
     history = _claim(claims, "previous strike in 2017")
     assert history.status == "contradicted" and "2019" in history.reason
+    assert "nine days" in history.reason  # every fact the sentence changes is named
     quote = _claim(claims, "Our people keep this harbour alive")
     assert quote.status == "contradicted" and "Ilse Varga" in quote.reason
 
@@ -238,3 +239,69 @@ def test_pipeline_check_with_index_fills_sources_and_claims(provenance, plain_de
         data["claims"][0]["text"]
         == data["article"]["body"][: data["claims"][0]["end"]][data["claims"][0]["start"] :]
     )
+
+
+# -- the claim judge: changed facts named on both sides, honest evidence -------------------------
+
+
+def test_a_changed_length_of_time_is_contradicted_naming_both_sides(spun_claims):
+    _, claims = spun_claims
+    walkout = _claim(claims, "described as indefinite")
+    assert walkout.status == "contradicted"
+    assert "72 hours" in walkout.reason and "indefinite" in walkout.reason
+    assert walkout.evidence is not None and "72 hours" in walkout.evidence.text
+
+
+def test_a_claim_the_source_never_mentions_shows_no_unrelated_evidence(spun_claims):
+    _, claims = spun_claims
+    founded = _claim(claims, "Founded in 1842")
+    assert founded.status == "unsupported"
+    assert founded.evidence is None and "does not mention" in founded.reason
+    assert "1842" in founded.reason
+
+
+def _check(provenance, body: str):
+    candidates = provenance.trace(None, "Dock workers at the port of Velmora walked off.", top=1)
+    return provenance.claims(body, candidates, published="2026-03-10")
+
+
+def test_negation_is_contradicted_and_a_paraphrase_is_supported(provenance):
+    reversed_, paraphrase = _check(
+        provenance,
+        "Pay for night shifts at Velmora has risen since 2021, the union says. "
+        "Cargo that would spoil is being sent instead to Castelreno, a harbour some 60 "
+        "kilometres further along the coast, officials said.",
+    )
+    assert reversed_.status == "contradicted", reversed_.reason
+    assert "not risen" in reversed_.reason
+    assert paraphrase.status == "supported", paraphrase.reason
+    assert paraphrase.evidence is not None and "Castelreno" in paraphrase.evidence.text
+
+
+def test_words_given_to_another_speaker_are_not_supported(provenance):
+    (claim,) = _check(
+        provenance, "Union secretary Ilse Varga said talks with the port could resume on Friday."
+    )
+    assert claim.status in {"contradicted", "unsupported"}, claim.reason
+
+
+def test_an_unrelated_claim_shows_no_evidence(provenance):
+    (claim,) = _check(provenance, "Velmora Rovers won the regional cup for a third season running.")
+    assert claim.status == "unsupported"
+    assert claim.evidence is None and claim.reason.startswith("the source does not mention this")
+    assert "Velmora Rovers" in claim.reason
+
+
+def test_without_the_judge_the_fact_rules_still_label_claims(provenance, encoder):
+    from unspun.provenance.claims import ClaimChecker, prepare_source
+
+    candidates = provenance.trace(None, "Dock workers at the port of Velmora walked off.", top=1)
+    source = prepare_source(candidates[0].stored, provenance.index.store, encoder)
+    rules = ClaimChecker(encoder, judge=None)
+    (changed,) = rules.check(
+        "Dock workers at Velmora walked off the job on Tuesday, leaving 15 container ships at "
+        "anchor.",
+        [source],
+        published="2026-03-10",
+    )
+    assert changed.status == "contradicted" and "12" in changed.reason

@@ -127,3 +127,89 @@ def test_content_hash_ignores_case_and_spacing_and_minhash_sees_copies():
         )
         < 0.2
     )
+
+
+# -- facts a spin changes: lengths of time, months, negation, direction, quantity words ---------
+
+
+def test_compound_number_words_are_one_figure():
+    values = {
+        q.value for q in extract_facts("Twenty-three people lost thirty-one cars.").quantities
+    }
+    assert values == {23.0, 31.0}
+
+
+def test_a_connective_and_a_weekday_opening_a_sentence_name_no_one():
+    facts = extract_facts("Since Saturday a new bridge has carried cyclists over the estuary.")
+    assert facts.entities == []
+
+
+def test_a_month_named_alone_is_a_date_but_not_in_a_surname():
+    (june,) = find_dates("The shops will close by the end of June.", THURSDAY)
+    assert (june.granularity, june.value) == ("month", dt.date(2026, 6, 1))
+    assert find_dates("Prime Minister Theresa May spoke.", THURSDAY) == []
+    (march,) = find_dates("In March, the council voted.", THURSDAY)
+    assert march.value == dt.date(2026, 3, 1)
+
+
+def test_lengths_of_time_compare_as_values():
+    from unspun.provenance.differences import duration_conflict, find_durations
+
+    assert duration_conflict("The strike lasted three days.", "The strike lasted 72 hours.") is None
+    assert duration_conflict("It took a year and a half.", "It took a period of 18 months.") is None
+    assert duration_conflict(
+        "The walkout was described as indefinite.", "The union said it would last 72 hours."
+    ) == ("72 hours", "indefinite")
+    assert duration_conflict("The ban lasts six months.", "The ban lasts 18 months.") == (
+        "18 months",
+        "six months",
+    )
+    # Ages, dates and rates are not lengths of time.
+    assert find_durations("The 52-year-old, who arrived two years ago, earns £5 a day.") == []
+
+
+def test_negation_direction_and_quantity_differences_name_both_sides():
+    from unspun.provenance.differences import differences
+
+    (negation,) = differences(
+        "Ms Marsh attended the hearing.", "Ms Marsh did not attend the hearing."
+    )
+    assert negation.kind == "negation" and "did not attend" in negation.describe()
+    (direction,) = differences("Shares rose 6% on Wednesday.", "Shares fell 6% on Wednesday.")
+    assert direction.describe() == "the source says fell, not rose"
+    (quantity,) = differences(
+        "Few of the victims were in their eighties.", "Most of the victims were in their eighties."
+    )
+    assert quantity.describe() == "the source says most, not few"
+    # The same meaning in other words is no difference.
+    assert differences("Nobody has been reported hurt.", "No injuries have been reported.") == []
+    assert (
+        differences(
+            "The majority of the victims were elderly.", "Most of the victims were elderly."
+        )
+        == []
+    )
+
+
+def test_a_negated_change_reads_as_the_claims_word_for_no_change():
+    from unspun.provenance.differences import as_no_change
+
+    source = "The union says pay has not risen since 2021."
+    assert as_no_change(source, "Pay has remained frozen since 2021.") == (
+        "The union says pay has remained frozen since 2021."
+    )
+    assert as_no_change("Prices did not change in May.", "Prices were flat in May.") == (
+        "Prices remained flat in May."
+    )
+    # A claim that states a change, or negates one itself, is read against the source as written.
+    assert as_no_change(source, "Pay has risen since 2021.") == source
+    assert as_no_change(source, "Pay has not changed and stayed flat.") == source
+
+
+def test_an_unnamed_speaker_cannot_differ_from_a_named_one():
+    from unspun.provenance.claims import speaker_difference
+
+    assert speaker_difference("union secretary Ilse Varga", "port authority chair Tomas Reyl")
+    assert not speaker_difference("officials", "the authority")
+    assert not speaker_difference("a spokesperson", "union secretary Ilse Varga")
+    assert not speaker_difference("she", "Tomas Reyl")

@@ -62,9 +62,27 @@ _PATTERNS = [
     ),
     (
         "year",
-        re.compile(r"\b(?:in|since|by|during|of|until)\s+(?P<year>(?:1[5-9]|20)\d\d)\b", re.I),
+        re.compile(
+            r"\b(?:in|since|by|during|of|until|for|from|after|before|till|through)\s+"
+            r"(?P<year>(?:1[5-9]|20)\d\d)\b",
+            re.I,
+        ),
+    ),
+    # A month named alone ("by the end of June", "in March"): capitalised, so not the verb "may",
+    # and not after a capitalised word ("Theresa May").
+    (
+        "month",
+        re.compile(
+            r"\b(?P<month>January|February|March|April|May|June|July|August|September|October|"
+            r"November|December)\b"
+        ),
     ),
 ]
+# Capitalised words that may stand before a month named alone (a sentence opening "In March").
+_MONTH_LEADS = frozenset(
+    "In By On Since Until From During Last Next This Early Late Mid Before After Of The Until "
+    "Throughout Between And Or".split()
+)
 _SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10}  # fmt: skip
 
@@ -199,6 +217,18 @@ def _resolve(kind: str, match: re.Match[str], published: dt.date | None) -> Date
         if kind == "my":
             value = dt.date(int(groups["year"]), _month_number(groups["month"]), 1)
             return DateMention(text, start, end, value, "month")
+        if kind == "month":
+            previous = match.string[: match.start()].split()[-1:]
+            if previous and previous[0][:1].isupper() and previous[0] not in _MONTH_LEADS:
+                return None  # "Theresa May", "Ordinary March"
+            if published is None:
+                return DateMention(text, start, end, None, "month")
+            # The nearest such month to publication: "in March" written in February is next month.
+            month = _month_number(groups["month"])
+            options = [dt.date(published.year + d, month, 1) for d in (-1, 0, 1)]
+            here = dt.date(published.year, published.month, 1)
+            value = min(options, key=lambda c: _months_away(c, here))
+            return DateMention(text, start, end, value, "month")
         if kind == "year":
             return DateMention(text, start, end, dt.date(int(groups["year"]), 1, 1), "year")
     except ValueError:
@@ -232,6 +262,13 @@ def _resolve(kind: str, match: re.Match[str], published: dt.date | None) -> Date
         count = int(n) if n.isdigit() else _SMALL[n]
         return DateMention(text, start, end, _shift(published, period, -count), period)
     return None
+
+
+def _months_away(month: dt.date, here: dt.date) -> int:
+    """How far a month is from the publication month, a month ahead counting as three behind: news
+    mostly reports what happened ("in May", written in July, is this May)."""
+    gap = (month.year - here.year) * 12 + month.month - here.month
+    return -gap if gap <= 0 else gap + 3
 
 
 def _shift(base: dt.date, period: str, step: int) -> dt.date:

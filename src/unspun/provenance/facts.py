@@ -102,7 +102,8 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _WORD_NUMBER = re.compile(
-    r"\b(?P<num>" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b"
+    r"\b(?:(?P<tens>twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[\s-])?"
+    r"(?P<num>" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b"
     r"(?:[\s-]+(?P<scale>thousand|million|billion|trillion))?",
     re.IGNORECASE,
 )
@@ -205,6 +206,13 @@ def extract_entities(text: str) -> list[str]:
             sentence_initial = False
         while words and (words[-1].lower() in _JOINERS or words[-1].lower() in _NOT_ENTITY):
             words = words[:-1]
+        if (
+            sentence_initial
+            and len(words) == 1
+            and words[0] not in mid_sentence
+            and zipf(words[0].lower()) >= 3.2
+        ):
+            continue  # "Since Saturday", "During March": a connective and a calendar word
         if not words:
             continue
         name = " ".join(words).rstrip(".")
@@ -244,9 +252,11 @@ def extract_quantities(text: str) -> list[Quantity]:
         if any(s <= match.start() < e for s, e in taken):
             continue
         word = match.group("num").lower()
-        if word in {"one", "half"} and not match.group("scale"):
+        if word in {"one", "half"} and not (match.group("scale") or match.group("tens")):
             continue  # "one of the", "half of": too often not a figure
         value = float(_NUMBER_WORDS[word])
+        if match.group("tens") and value < 10:
+            value += _NUMBER_WORDS[match.group("tens").lower()]  # "twenty-three"
         if match.group("scale"):
             value *= _SCALE[match.group("scale").lower()]
         found.append(
