@@ -235,6 +235,26 @@ def test_claims_the_source_supports_are_counter_evidence():
     assert any(e.kind == "claims" and e.points_to == "not_spun" for e in result.evidence)
 
 
+def test_claims_count_only_against_the_articles_own_source():
+    # A human article traced to another story on the same topic (score 0.45, supporting none of
+    # its claims): that story's differences say nothing about the article.
+    neighbour = SOURCE.model_copy(update={"score": 0.45})
+    claims = [claim("contradicted")] * 2 + [claim("unsupported")] * 3 + [claim("supported")]
+    marked = report(signals=[signal("single_name_byline")], claims=claims)
+    marked.sources = [neighbour]
+    result = assess(marked, detector_abstained=False)
+    assert result.label == "no_sign"
+    claim_lines = [e for e in result.evidence if e.kind in ("source", "claims")]
+    assert claim_lines and all(e.strength == "weak" for e in claim_lines)
+    assert all("not counted" in e.message for e in claim_lines)
+    assert "may be another story" in claims_summary(claims, [neighbour])
+    # The same source supporting two of the claims is the article's source: they count.
+    owned = report(signals=[signal("single_name_byline")], claims=[*claims, claim("supported")])
+    owned.sources = [neighbour]
+    assert assess(owned, detector_abstained=False).label == "likely_spun"
+    assert "may be another story" not in claims_summary(owned.claims, [neighbour])
+
+
 def test_claims_summary_counts_by_source():
     claims = [claim("contradicted")] * 2 + [claim("unsupported", None), claim("supported")]
     claims += [claim("not_checkable", None), claim("contradicted", None)]

@@ -15,7 +15,11 @@ The rules, kept simple so a reader can check them by hand:
   (one contradiction is weak: stories develop, and the claim check can err); three or more
   unsupported claims are moderate; contradictions inside the article itself are moderate. Claims
   that mostly agree with the source (three or more supported, none contradicted) are listed as
-  counter-evidence.
+  counter-evidence. Contradicted and unsupported claims count only when the traced source is the
+  article's own source: it supports two or more of the claims, or it was traced with a score of
+  0.9 or more (``summary.traced_to_own_source``); otherwise they are listed as weak evidence, since
+  a human article traced to another story on the same topic would be marked down for that
+  story's differences.
 - Label: ``likely_spun`` with two strong, or one strong and two moderate; ``possibly_spun`` with
   one strong or two moderate; otherwise ``uncertain`` when the detector abstained, else
   ``no_sign``. Weak evidence is listed but never changes the label, so an ordinary article with a
@@ -30,7 +34,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from unspun.human_scale import human_comparison
-from unspun.provenance.summary import claim_sources, sources_phrase
+from unspun.provenance.summary import (
+    claim_sources,
+    not_own_source_note,
+    sources_phrase,
+    traced_to_own_source,
+)
 from unspun.report import Assessment, Evidence, Report, SignalInfo
 
 Strength = Literal["strong", "moderate", "weak"]
@@ -202,16 +211,19 @@ def provenance_findings(report: Report) -> list[Finding]:
     by_source = counts["contradicted"] - internal
     sources = claim_sources(claims, report.sources or [])
     named = sources_phrase(sources) if sources else "the traced source"
+    # Only the article's own source can show what the article changed or made up.
+    own = traced_to_own_source(claims, report.sources)
+    caveat = "" if own else f" (not counted: {not_own_source_note(claims, report.sources or [])})"
     findings = []
     if by_source:
-        strength: Strength = "strong" if by_source >= CONTRADICTED_STRONG else "weak"
+        strength: Strength = "strong" if by_source >= CONTRADICTED_STRONG and own else "weak"
         findings.append(
             Finding(
                 Evidence(
                     kind="source",
                     strength=strength,
                     message=f"The article traces to {named}, which contradicts "
-                    f"{_claims(by_source)} it makes",
+                    f"{_claims(by_source)} it makes{caveat}",
                 ),
                 f"{_claims(by_source)} contradicted by its source",
             )
@@ -221,9 +233,9 @@ def provenance_findings(report: Report) -> list[Finding]:
             Finding(
                 Evidence(
                     kind="claims",
-                    strength="moderate",
+                    strength="moderate" if own else "weak",
                     message=f"{_claims(counts['unsupported'])} that {named} does not support "
-                    "(details the story it retells does not have)",
+                    f"(details the story it retells does not have){caveat}",
                 ),
                 f"{_claims(counts['unsupported'])} unsupported by its source",
             )

@@ -8,6 +8,12 @@ from collections.abc import Sequence
 from unspun.report import ClaimInfo, SourceInfo
 
 TITLE_CHARS = 60
+# The traced source is taken for the article's own source, so that the claims it contradicts or
+# does not support count against the article, when it supports at least SUPPORTED_FOR_SOURCE of the
+# article's claims or was traced with a score of at least SOURCE_SCORE. A human article traced to
+# another story on the same topic meets neither (docs/assessment.md).
+SOURCE_SCORE = 0.9
+SUPPORTED_FOR_SOURCE = 2
 
 
 def claim_sources(claims: Sequence[ClaimInfo], sources: Sequence[SourceInfo]) -> list[SourceInfo]:
@@ -21,6 +27,33 @@ def claim_sources(claims: Sequence[ClaimInfo], sources: Sequence[SourceInfo]) ->
     if not used and judged and sources:
         used = [sources[0]]
     return used
+
+
+def traced_to_own_source(
+    claims: Sequence[ClaimInfo] | None, sources: Sequence[SourceInfo] | None
+) -> bool:
+    """Whether the source the claims were checked against is the article's own source (see
+    SOURCE_SCORE): only then do its contradicted and unsupported claims say something about the
+    article rather than about a neighbouring story."""
+    if not claims or not sources:
+        return False
+    used = claim_sources(claims, sources)
+    if not used:
+        return False
+    supported = sum(c.status == "supported" for c in claims)
+    return supported >= SUPPORTED_FOR_SOURCE or max(s.score for s in used) >= SOURCE_SCORE
+
+
+def not_own_source_note(claims: Sequence[ClaimInfo], sources: Sequence[SourceInfo]) -> str:
+    """Why the claims were not counted: the traced source may be another story."""
+    used = claim_sources(claims, sources)
+    supported = sum(c.status == "supported" for c in claims)
+    score = max((s.score for s in used), default=0.0)
+    return (
+        f"the traced source may be another story on the same topic (it supports "
+        f"{supported} of the claims, score {score:.2f}; counted from {SUPPORTED_FOR_SOURCE} "
+        f"supported or a score of {SOURCE_SCORE:g})"
+    )
 
 
 def source_name(source: SourceInfo) -> str:
@@ -56,6 +89,8 @@ def claims_summary(
         )
     else:
         parts.append("no source in the index matches this article")
+    if used and not traced_to_own_source(claims, sources):
+        parts.append(not_own_source_note(claims, sources or []))
     if internal:
         parts.append(f"{internal} contradicted within the article itself")
     if counts["not_checkable"]:
