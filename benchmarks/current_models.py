@@ -1,7 +1,7 @@
 """Issue 21's figures: how the machine-writing detectors do on news written by current models, and
 whether the hidden-state detector (the default) generalises beyond what it was trained on.
 
-    python benchmarks/build_training_data.py --older-per-pair 2 \\
+    python benchmarks/build_training_data.py --older-per-pair 1 \\
         --out benchmarks/out/hidden-state-train.jsonl
     python benchmarks/current_models.py [--train benchmarks/out/hidden-state-train.jsonl]
         [--eval benchmarks/out/current-news-eval.jsonl] [--detector hidden-state]
@@ -98,7 +98,10 @@ def row(name: str, human: np.ndarray, machine: np.ndarray, threshold: float | No
         f"TPR {tpr_at(human, machine):.2f}"
     )
     if threshold is not None:
-        text += f"  shipped {float((machine >= threshold).mean()):.2f}"
+        text += (
+            f"  shipped {float((machine >= threshold).mean()):.2f}"
+            f" (humans {float((human >= threshold).mean()):.2f})"
+        )
     return text + f"   n={len(machine)}/{len(human)}"
 
 
@@ -135,7 +138,10 @@ def hidden_state_validation(detector, records: list[LabelledText], tasks: list[s
     threshold = _shipped_threshold(detector)
     humans = np.array([not r.is_machine for r in records])
     print(f"\n1. current-news and its {humans.sum()} human originals (validation)")
-    print("  method / window                                AUROC (95% CI)  TPR@1%FPR (own humans)")
+    print(
+        "  method / window                                AUROC (95% CI)  TPR@1%FPR (threshold "
+        "from these humans)  shipped: share flagged at the shipped 1 % threshold"
+    )
     lengths_arr = np.asarray(lengths, float)
     print(row("tokens alone (uncut)", lengths_arr[humans], lengths_arr[~humans]))
     print(

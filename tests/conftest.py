@@ -93,8 +93,9 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def fast_default_detector() -> None:
     """Tests of the front ends (CLI, API, scans, web page) run the fast encoder detector as the
-    default; the language-model default itself is tested in test_default_detector.py (it reads
-    each article with Gemma 3 270M, ~1-2 s a text on 2 cores, after a minute of conversion)."""
+    default; the hidden-state default itself is tested in test_default_detector.py (it reads
+    each article with Gemma 3 270M, under a second a text on 2 cores, after a minute of
+    conversion)."""
     import os
 
     os.environ["UNSPUN_DETECTOR"] = "encoder"

@@ -15,8 +15,9 @@ in the way scikit-learn's ``parametrize_with_checks`` checks every estimator:
   conventions are checked formula by formula in test_zeroshot.py).
 
 Detectors that need language models are built over tiny random GPT-2s the tests make; the
-``language-model`` and ``default`` detectors (normally the shipped head over Gemma 3 270M) are a
-head trained here over such a GPT-2, loaded through the same registry names.
+shipped ones (``default`` = ``hidden-state``, ``language-model``, ``tuned-lm``; normally heads or
+an adapter over Gemma 3 270M) are trained here over such a GPT-2, loaded through the same registry
+names.
 """
 
 from __future__ import annotations
@@ -174,9 +175,8 @@ Builder = Callable[[dict[str, str], Path, Path], Any]
 
 
 def _shipped_lm(name: str) -> Builder:
-    """``language-model`` / ``default`` with the shipped head swapped for one trained over the
-    tiny GPT-2 (the registry's factory reads ``shipped_directory()``; UNSPUN_DETECTOR is unset
-    so that ``default`` resolves to ``language-model`` as it does for a user)."""
+    """``language-model`` with the shipped head swapped for one trained over the tiny GPT-2 (the
+    registry's factory reads ``shipped_directory()``)."""
 
     def build(lms: dict[str, str], lm_dir: Path, ensemble_dir: Path) -> Any:
         from unspun.detect import language_model
@@ -219,9 +219,15 @@ def _tuned_lm(lms: dict[str, str], lm_dir: Path, ensemble_dir: Path) -> Any:
         return create_detector("tuned-lm")
 
 
-def _hidden_state(lms: dict[str, str], lm_dir: Path, ensemble_dir: Path) -> Any:
-    """``hidden-state`` with the shipped head swapped for one trained here over the tiny GPT-2
-    (the registry's factory reads ``shipped_directory()``)."""
+def _hidden_state(name: str) -> Builder:
+    """``hidden-state`` / ``default`` with the shipped heads swapped for two generator families
+    trained here over the tiny GPT-2 (the registry's factory reads ``shipped_directory()``;
+    UNSPUN_DETECTOR is unset so that ``default`` resolves to ``hidden-state`` as it does for a
+    user)."""
+    return lambda lms, lm_dir, ensemble_dir: _build_hidden_state(name, lms, lm_dir)
+
+
+def _build_hidden_state(name: str, lms: dict[str, str], lm_dir: Path) -> Any:
     from unspun.detect import hidden_state
     from unspun.detect.data import LabelledText
     from unspun.detect.hidden_state_train import train_hidden_state
@@ -230,7 +236,13 @@ def _hidden_state(lms: dict[str, str], lm_dir: Path, ensemble_dir: Path) -> Any:
     if not (out / "detector.json").is_file():
         machine, human = labelled_texts()
         records = [
-            LabelledText(text=text, label=label, domain="news", pair_id=f"p{i}")
+            LabelledText(
+                text=text,
+                label=label,
+                domain="news",
+                generator=("old" if i % 2 else "new") if label == "machine" else "human",
+                pair_id=f"p{i}",
+            )
             for label, texts in (("machine", machine), ("human", human))
             for i, text in enumerate(texts)
         ]
@@ -242,10 +254,12 @@ def _hidden_state(lms: dict[str, str], lm_dir: Path, ensemble_dir: Path) -> Any:
             max_tokens=64,
             target_fpr=0.1,
             long_humans=4,
+            families=[["new"]],
         )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hidden_state, "shipped_directory", lambda: out)
-        return create_detector("hidden-state")
+        patch.delenv("UNSPUN_DETECTOR", raising=False)
+        return create_detector(name)
 
 
 def _one_model(name: str) -> Builder:
@@ -263,9 +277,9 @@ BUILDERS: dict[str, Builder] = {
     "encoder": lambda *_: create_detector("encoder"),
     "supervised": lambda *_: create_detector("supervised"),
     "language-model": _shipped_lm("language-model"),
-    "default": _shipped_lm("default"),
+    "default": _hidden_state("default"),
     "tuned-lm": _tuned_lm,
-    "hidden-state": _hidden_state,
+    "hidden-state": _hidden_state("hidden-state"),
     "ensemble": lambda lms, lm_dir, ensemble_dir: create_detector(
         "ensemble", path=str(ensemble_dir)
     ),

@@ -103,7 +103,7 @@ def test_the_default_follows_unspun_detector(monkeypatch):
     assert registry.resolve_name("default") == "encoder"
     assert detector_options("default") == detector_options("encoder")
     monkeypatch.delenv("UNSPUN_DETECTOR")
-    assert registry.resolve_name("default") == "language-model"
+    assert registry.resolve_name("default") == "hidden-state"
     assert registry.resolve_name("gltr") == "gltr"
     assert "default" in available_detectors()
 

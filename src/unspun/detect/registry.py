@@ -28,7 +28,7 @@ PLUGINS_ENV = "UNSPUN_PLUGINS"
 ENTRY_POINT_GROUP = "unspun.detectors"
 DEFAULT = "default"
 DEFAULT_ENV = "UNSPUN_DETECTOR"
-DEFAULT_DETECTOR = "language-model"
+DEFAULT_DETECTOR = "hidden-state"
 
 # A factory returns a Detector (unspun.detect.base); not imported here, so that base can re-export
 # this module's functions without an import cycle.
@@ -84,14 +84,16 @@ _BUILTIN: dict[str, Entry] = {
         "unspun.detect.supervised:shipped_detector",
         "same as 'encoder'; pass a directory written by 'unspun train' instead to use your own",
     ),
-    DEFAULT_DETECTOR: Entry(
+    "language-model": Entry(
         "unspun.detect.language_model:shipped_detector",
-        "Gemma 3 270M token statistics + a trained head, shipped with unspun (offline, CPU)",
+        "Gemma 3 270M token statistics (first 256 tokens) + a trained head, shipped with unspun; "
+        "the default before 0.6, and the one that colours tokens",
     ),
     "hidden-state": Entry(
         "unspun.detect.hidden_state:shipped_detector",
-        "Gemma 3 270M hidden states (mean over the whole text) + a head trained on paired "
-        "current-model news, shipped with unspun (no output layer: fast on a CPU)",
+        "Gemma 3 270M hidden states (mean over the whole text, up to 1,024 tokens) + heads "
+        "trained on paired current-model and older-model news, shipped with unspun (no output "
+        "layer: fast on a CPU)",
     ),
     "tuned-lm": Entry(
         "unspun.detect.tuned_lm:shipped_detector",
