@@ -54,6 +54,7 @@ OUT = REPO / "benchmarks" / "out"
 WINDOWS = (256, 512, 1024)
 TASKS = ("continue", "rewrite", "spin", "expand")
 TARGET_FPR = 0.01
+REQUIRED_GENERATORS = ("davinci", "gpt-3.5-turbo", "gpt-4", "claude")
 
 
 def read(path: Path) -> tuple[list[LabelledText], list[str]]:
@@ -76,7 +77,12 @@ def read(path: Path) -> tuple[list[LabelledText], list[str]]:
 
 
 def auroc(human: np.ndarray, machine: np.ndarray) -> float:
+    """NaN when either side has no finite score (a recipe with nothing left to train on)."""
     from sklearn.metrics import roc_auc_score
+
+    human, machine = np.asarray(human, float), np.asarray(machine, float)
+    if not np.isfinite(human).any() or not np.isfinite(machine).any():
+        return math.nan
 
     labels = np.r_[np.zeros(len(human)), np.ones(len(machine))]
     return float(roc_auc_score(labels, np.r_[human, machine]))
@@ -116,8 +122,11 @@ class Timer:
 # ---- hidden-state ------------------------------------------------------------------------------
 
 
-def hidden_state_validation(detector, records: list[LabelledText], tasks: list[str]) -> None:
-    """Section 1 for the hidden-state head: pair-cut, uncut and by window."""
+def hidden_state_validation(
+    detector, records: list[LabelledText], tasks: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Section 1 for the hidden-state head: pair-cut, uncut and by window. Returns the pair-cut
+    mean states and which rows are human, for section 4."""
     from unspun.detect.hidden_state_train import pooled
 
     human_of = {pair_key(r): i for i, r in enumerate(records) if not r.is_machine}
@@ -133,7 +142,8 @@ def hidden_state_validation(detector, records: list[LabelledText], tasks: list[s
     def scores(means: list[np.ndarray]) -> np.ndarray:
         return detector.logits(np.stack(means))
 
-    paired = scores([part if part is not None else w for (_, w, part) in cut])
+    paired_means = np.stack([part if part is not None else w for (_, w, part) in cut])
+    paired = detector.logits(paired_means)
     uncut = scores([w for _, w, _ in whole])
     threshold = _shipped_threshold(detector)
     humans = np.array([not r.is_machine for r in records])
@@ -157,6 +167,7 @@ def hidden_state_validation(detector, records: list[LabelledText], tasks: list[s
         print(
             row(f"hidden-state, first {window} tokens", values[humans], values[~humans], threshold)
         )
+    return paired_means, humans
 
 
 def _shipped_threshold(detector) -> float | None:
@@ -164,12 +175,75 @@ def _shipped_threshold(detector) -> float | None:
     return calibration.threshold(TARGET_FPR) if calibration is not None else None
 
 
-def held_out_rows(detector, pool: list[LabelledText], pool_tasks: list[str]):
-    """Sections 2 and 3: leave-one-task-out, leave-one-generator-out and the human false-positive
+class Refit:
+    """A training recipe (a list of heads, each: which rows it may train on and its
+    regularisation) refitted on part of the training pool's rows."""
+
+    def __init__(self, rows, recipe: list[tuple[np.ndarray, float]]) -> None:
+        self.rows, self.recipe = rows, recipe
+        self.real_human = ~rows.labels & (rows.source >= 0)
+
+    def _fit(self, train: np.ndarray, regularisation: float):
+        from unspun.detect.supervised.head import LinearHead
+
+        return LinearHead.fit(
+            self.rows.matrix[train],
+            self.rows.labels[train],
+            regularisation=regularisation,
+            sample_weight=self.rows.weights[train],
+        )
+
+    def scorer(self, train_ok: np.ndarray, avoid_fold: int | None = None):
+        """The recipe fitted on the rows in ``train_ok`` (outside ``avoid_fold``): a function of
+        a matrix of mean states. With several heads, each is put on the scale of its human scores
+        out of fold inside those rows, and the score is the largest."""
+        from unspun.detect.hidden_state_train import FOLDS, family_scale
+
+        rows = self.rows
+        heads = []
+        for members, regularisation in self.recipe:
+            train = train_ok & members
+            if avoid_fold is not None:
+                train &= rows.folds != avoid_fold
+            if not (train & rows.labels).any():
+                continue  # this family's generators are all left out
+            head, shift, spread = self._fit(train, regularisation), 0.0, 1.0
+            if len(self.recipe) > 1:
+                inner = np.full(len(rows.labels), np.nan)
+                for other in set(range(FOLDS)) - {avoid_fold}:
+                    humans = train & self.real_human & (rows.folds == other)
+                    if humans.any():
+                        part = self._fit(train & (rows.folds != other), regularisation)
+                        inner[humans] = part.logits(rows.matrix[humans])
+                shift, spread = family_scale(inner[train & self.real_human])
+            heads.append((head, shift, spread))
+        if not heads:  # every head's generators left out: nothing to score with
+            return lambda matrix: np.full(len(matrix), np.nan)
+        return lambda matrix: np.max(
+            [(head.logits(matrix) - shift) / spread for head, shift, spread in heads], axis=0
+        )
+
+    def held_out(self, train_ok: np.ndarray, test: np.ndarray) -> np.ndarray:
+        """Each test row scored by the recipe fitted on the other folds' rows."""
+        from unspun.detect.hidden_state_train import FOLDS
+
+        scores = np.full(len(self.rows.labels), np.nan)
+        for fold in range(FOLDS):
+            inside = test & (self.rows.folds == fold)
+            if inside.any():
+                score = self.scorer(train_ok, avoid_fold=fold)
+                scores[inside] = score(self.rows.matrix[inside])
+        return scores
+
+
+def held_out_rows(
+    detector, pool: list[LabelledText], pool_tasks: list[str], validation=None
+) -> None:
+    """Sections 2-4: leave-one-task-out, leave-one-generator-out and the human false-positive
     rates, all out of fold over the training pool, with the shipped detector's recipe (its layers,
-    regularisation and generator families) refitted on each fold's training rows."""
-    from unspun.detect.hidden_state_train import FOLDS, family_scale, training_rows
-    from unspun.detect.supervised.head import LinearHead
+    regularisation and generator families) refitted on each fold's training rows; then other
+    recipes (training data) against it."""
+    from unspun.detect.hidden_state_train import training_rows
 
     rows = training_rows(detector, pool)
     record_of = np.where(rows.source >= 0, rows.source, rows.cut_of)
@@ -181,100 +255,111 @@ def held_out_rows(detector, pool: list[LabelledText], pool_tasks: list[str]):
     # The test window of a machine text: cut to its human original's length when it has one.
     test_machine = rows.labels & (is_cut | ~np.isin(rows.source, list(machine_has_cut)))
     real_human = ~rows.labels & (rows.source >= 0)
+    everyone = np.ones(len(rows.labels), bool)
     families = detector.config.get("families") or []
     if families:
-        recipe = [
+        shipped = [
             (~rows.labels | np.isin(rows.generators, f["generators"]), float(f["regularisation"]))
             for f in families
         ]
     else:
-        recipe = [(np.ones(len(rows.labels), bool), float(detector.config["regularisation"]))]
-
-    def fit(train: np.ndarray, regularisation: float) -> LinearHead:
-        return LinearHead.fit(
-            rows.matrix[train],
-            rows.labels[train],
-            regularisation=regularisation,
-            sample_weight=rows.weights[train],
-        )
-
-    def held_out(train_ok: np.ndarray, test: np.ndarray) -> np.ndarray:
-        """Each test row scored by the recipe fitted on the other folds' rows; with families,
-        each head put on the scale of its human scores out of fold inside those rows."""
-        scores = np.full(len(rows.labels), np.nan)
-        for fold in range(FOLDS):
-            inside = test & (rows.folds == fold)
-            if not inside.any():
-                continue
-            parts = []
-            for members_mask, regularisation in recipe:
-                train = train_ok & members_mask & (rows.folds != fold)
-                if not (train & rows.labels).any():
-                    continue  # this family's generators are all left out
-                logits = fit(train, regularisation).logits(rows.matrix[inside])
-                if len(recipe) > 1:
-                    inner = np.full(len(rows.labels), np.nan)
-                    for other in set(range(FOLDS)) - {fold}:
-                        humans = train & real_human & (rows.folds == other)
-                        head = fit(train & (rows.folds != other), regularisation)
-                        inner[humans] = head.logits(rows.matrix[humans])
-                    shift, spread = family_scale(inner[train & real_human])
-                    logits = (logits - shift) / spread
-                parts.append(logits)
-            scores[inside] = np.max(parts, axis=0)
-        return scores
-
-    print("\n2. held out while training (5 folds by pair; pair-cut machine windows)")
+        shipped = [(everyone, float(detector.config["regularisation"]))]
     current = generator == "claude"
     current_humans = real_human & np.isin(
         [pair_key(pool[i]) if i >= 0 else "" for i in record_of],
         [pair_key(pool[i]) for i in range(len(pool)) if pool[i].generator == "claude"],
     )
-    worst = 1.0
-    for name in TASKS:
-        if not (task == name).any():
-            continue
-        left_out = current & (task == name)
-        scores = held_out(~left_out, (left_out & test_machine) | current_humans)
-        value = auroc(scores[current_humans], scores[left_out & test_machine])
-        worst = min(worst, value)
-        print(
-            row(
-                f"leave task out: {name} (vs current-train humans)",
-                scores[current_humans],
-                scores[left_out & test_machine],
-            )
-        )
-    print(f"  leave-one-task-out minimum AUROC {worst:.3f}")
-    for name in sorted(set(generator) - {"human"}):
-        left_out = generator == name
-        domains = set(domain[left_out])
-        humans = real_human & np.isin(domain, list(domains))
-        scores = held_out(~left_out, (left_out & test_machine) | humans)
-        print(
-            row(
-                f"leave generator out: {name} ({', '.join(sorted(domains))})",
-                scores[humans],
-                scores[left_out & test_machine],
-            )
-        )
+
+    def folds_of(refit: Refit, *, show: bool) -> dict[str, float]:
+        found = {}
+        for name in TASKS:
+            left_out = current & (task == name)
+            if not left_out.any():
+                continue
+            scores = refit.held_out(~left_out, (left_out & test_machine) | current_humans)
+            human, machine = scores[current_humans], scores[left_out & test_machine]
+            found[f"task {name}"] = auroc(human, machine)
+            if show:
+                print(row(f"leave task out: {name} (vs current-train humans)", human, machine))
+        if show:
+            worst = min(v for k, v in found.items() if k.startswith("task "))
+            print(f"  leave-one-task-out minimum AUROC {worst:.3f}")
+        for name in sorted(set(generator) - {"human"}):
+            if not show and name not in REQUIRED_GENERATORS:
+                continue
+            left_out = generator == name
+            domains = set(domain[left_out])
+            humans = real_human & np.isin(domain, list(domains))
+            scores = refit.held_out(~left_out, (left_out & test_machine) | humans)
+            human, machine = scores[humans], scores[left_out & test_machine]
+            found[name] = auroc(human, machine)
+            if show:
+                label = f"leave generator out: {name} ({', '.join(sorted(domains))})"
+                print(row(label, human, machine))
+        return found
+
+    print("\n2. held out while training (5 folds by pair; pair-cut machine windows)")
+    refit = Refit(rows, shipped)
+    shipped_folds = folds_of(refit, show=True)
 
     print("\n3. human texts reaching the shipped threshold, scored out of fold")
-    oof = held_out(np.ones(len(rows.labels), bool), np.ones(len(rows.labels), bool))
+    oof = refit.held_out(everyone, everyone)
     threshold = _shipped_threshold(detector)
     if threshold is None:
         print("  (the detector has no calibration)")
+    else:
+        words = np.array(
+            [len(pool[i].text.split()) if i >= 0 else 0 for i in rows.source], dtype=float
+        )
+        joined = rows.source == -1
+        words[joined] = rows.tokens[joined] * 0.75  # joined texts: about 0.75 words a token
+        for label, mask in _human_groups(domain, real_human, words, joined):
+            flagged = int((oof[mask] >= threshold).sum())
+            n = int(mask.sum())
+            low, high = wilson_interval(flagged, n)
+            print(
+                f"  {label:<40} {flagged:>4} of {n:<5} {flagged / max(n, 1):6.1%} "
+                f"(95% {low:.1%}-{high:.1%})"
+            )
+
+    if validation is None:
         return
-    words = np.array([len(pool[i].text.split()) if i >= 0 else 0 for i in rows.source], dtype=float)
-    joined = rows.source == -1
-    words[joined] = rows.tokens[joined] * 0.75  # joined texts: about 0.75 words a token
-    for label, mask in _human_groups(domain, real_human, words, joined):
-        flagged = int((oof[mask] >= threshold).sum())
-        n = int(mask.sum())
-        low, high = wilson_interval(flagged, n)
+    cn_means, cn_humans = validation
+    shipped_c = {f["generators"][0]: float(f["regularisation"]) for f in families} or {}
+    recipes = {
+        "shipped: " + ("two heads, current model | the rest" if families else "one head"): (
+            shipped,
+            shipped_folds,
+        ),
+        "one head, every generator (C 0.01)": ([(everyone, 0.01)], None),
+        "one head, current model only": (
+            [(~rows.labels | current, shipped_c.get("claude", 0.01))],
+            None,
+        ),
+    }
+    print(
+        "\n4. training data: recipes refitted on the pool (current-news pair-cut; worst = the "
+        "lowest of current-news, the leave-one-task-out minimum and the davinci, gpt-3.5-turbo "
+        "and gpt-4 folds)"
+    )
+    print(
+        f"  {'recipe':<48} current-news   LOTO min  " + "  ".join(REQUIRED_GENERATORS) + "  worst"
+    )
+    for name, (recipe, known) in recipes.items():
+        refit = Refit(rows, recipe)
+        score = refit.scorer(everyone)(cn_means)
+        cn = auroc(score[cn_humans], score[~cn_humans])
+        tpr = tpr_at(score[cn_humans], score[~cn_humans])
+        found = known or folds_of(refit, show=False)
+        loto = min(v for k, v in found.items() if k.startswith("task "))
+        logo = [found.get(g, math.nan) for g in REQUIRED_GENERATORS]
+        worst = min([cn, loto, *logo[:3]])  # claude's fold is shown, not part of the rule
         print(
-            f"  {label:<40} {flagged:>4} of {n:<5} {flagged / max(n, 1):6.1%} "
-            f"(95% {low:.1%}-{high:.1%})"
+            f"  {name:<48} {cn:.3f} / {tpr:.2f}  {loto:.3f}     "
+            + "  ".join(
+                f"{v:.3f}".ljust(len(g)) for v, g in zip(logo, REQUIRED_GENERATORS, strict=True)
+            )
+            + f"  {worst:.3f}"
         )
 
 
@@ -282,8 +367,9 @@ def _human_groups(domain, real_human, words, joined):
     yield "all human texts (whole)", real_human
     for name in sorted(set(domain[real_human])):
         yield f"domain {name}", real_human & (domain == name)
-    for low, high in ((0, 150), (150, 200), (200, 300), (300, 400)):
-        yield f"{low}-{high} words", real_human & (words >= low) & (words < high)
+    for low, high in ((0, 150), (150, 200), (200, 300), (300, 400), (400, 10**9)):
+        label = f"{low}-{high} words" if high < 10**9 else f"{low}+ words"
+        yield label, real_human & (words >= low) & (words < high)
     yield "joined human texts (mostly > 400 words)", joined
 
 
@@ -399,14 +485,14 @@ def main() -> int:
         f"{detector.max_tokens} tokens, {detector.dtype_name}; pool {len(pool)} texts, "
         f"validation {len(validation)}"
     )
-    hidden_state_validation(detector, validation, tasks)
+    validation_states = hidden_state_validation(detector, validation, tasks)
     if not args.no_likelihood:
         likelihood_validation(validation)
         detector_validation("language-model", validation)
     if args.tuned:
         detector_validation(args.tuned, validation)
     print(f"  ({timer})")
-    held_out_rows(detector, pool, pool_tasks)
+    held_out_rows(detector, pool, pool_tasks, validation_states)
     if not args.no_likelihood and args.likelihood_sample > 0:
         likelihood_held_out(pool, args.likelihood_sample, args.seed)
     print(f"\ndone in {timer}")
