@@ -82,8 +82,8 @@ def train(
         DetectorKind,
         typer.Option(
             "--kind",
-            help="language-model: a head over a causal LM's token statistics (the default "
-            "detector's kind; --model picks the LM); encoder: a head over a sentence encoder; "
+            help="language-model: a head over a causal LM's token statistics (--model picks "
+            "the LM); encoder: a head over a sentence encoder; "
             "tuned-lm: LoRA-tune the LM's top layers and score with Fast-DetectGPT; "
             "hidden-state: a head over the LM's mean hidden states (the default detector's kind); "
             "claims: the claim judge (a MiniLM cross-encoder; DATA: written claim pairs and "
