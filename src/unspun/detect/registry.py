@@ -87,7 +87,7 @@ _BUILTIN: dict[str, Entry] = {
     "language-model": Entry(
         "unspun.detect.language_model:shipped_detector",
         "Gemma 3 270M token statistics (first 256 tokens) + a trained head, shipped with unspun; "
-        "the default before 0.6, and the one that colours tokens",
+        "the previous default, and the one that gives token evidence",
     ),
     "hidden-state": Entry(
         "unspun.detect.hidden_state:shipped_detector",
@@ -199,7 +199,7 @@ def kind_of(detector_class: type) -> str:
 
 
 def resolve_name(name: str) -> str:
-    """``default`` -> the detector UNSPUN_DETECTOR names (else the language-model detector);
+    """``default`` -> the detector UNSPUN_DETECTOR names (else the hidden-state detector);
     any other name as it is."""
     if name != DEFAULT:
         return name
