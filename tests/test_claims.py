@@ -305,3 +305,19 @@ def test_without_the_judge_the_fact_rules_still_label_claims(provenance, encoder
         published="2026-03-10",
     )
     assert changed.status == "contradicted" and "12" in changed.reason
+
+
+def test_a_quote_kept_with_its_speaker_is_not_given_to_another(tmp_path, encoder):
+    # The quoting sentence names no speech verb's subject; the sentence before it names another
+    # body. The claim repeats the quoting sentence: its "Norfolk owners" are the source's too.
+    location = str(tmp_path / "index")
+    source = (
+        "The mural was painted for Glastonbury Festival in 1992 by an unknown artist. "
+        "Its Norfolk owners say it \u201cdepicts the rave scene of the time\u201d."
+    )
+    SourceIndex(location, create=True, encoder=encoder).add([SourceDoc(id="mural", text=source)])
+    provenance = Provenance(location, encoder=encoder)
+    candidates = provenance.trace(None, source, top=1)
+    claim = "Its Norfolk owners say it \u201cdepicts the rave scene of the time\u201d."
+    (result,) = provenance.claims(claim, candidates)
+    assert result.status != "contradicted", result.reason

@@ -534,7 +534,7 @@ def _word_overlap(a: list[str], b: list[str]) -> float:
 
 _SPEECH = re.compile(
     r"\b(?:said|says|told|tells|added|adds|stated|warned|explained|insisted|claimed|described|"
-    r"called|according to)\b",
+    r"called|informed|wrote|according to)\b",
     re.IGNORECASE,
 )
 _PRONOUNS = frozenset("he she they it we i you his her their".split())
@@ -546,7 +546,8 @@ _UNNAMED_SPEAKERS = _PRONOUNS | frozenset(
 )
 _SPEAKER_STOP = frozenset(
     "the a an of for from to and at in on by with who which that this its their his her said "
-    "says told added stated warned explained insisted claimed described called according".split()
+    "says told added stated warned explained insisted claimed described called informed wrote "
+    "according".split()
 )
 
 
@@ -591,6 +592,8 @@ def _speaker_conflict(
     if ours is None:
         entities = extract_facts(outside_quotes(text)).entities
         ours = max(entities, key=len) if entities else None
+    if ours is not None and _content(ours) & _content(outside_quotes(found.text)):
+        return None  # the quoting sentence names the claim's speaker too ("told BBC Radio Jersey")
     at = evidence.index(found)
     theirs = speaker_phrase(found.text)
     if (theirs is None or _content(theirs) <= _PRONOUNS) and at > 0:
