@@ -370,7 +370,7 @@ def _human_groups(domain, real_human, words, joined):
     for low, high in ((0, 150), (150, 200), (200, 300), (300, 400), (400, 10**9)):
         label = f"{low}-{high} words" if high < 10**9 else f"{low}+ words"
         yield label, real_human & (words >= low) & (words < high)
-    yield "joined human texts (mostly > 400 words)", joined
+    yield "joined human texts (two of a domain)", joined
 
 
 # ---- likelihood and the tuned scorer -------------------------------------------------------------
