@@ -6,11 +6,12 @@ corpus.
         [--articles 256] [--batch-size 32] [--threads 2] [--no-cache] [--no-cold]
 
 Several detectors (comma-separated) are measured one after the other on the same articles in one
-run, and each one's speed is given relative to the first: `--detector language-model,default`
+run, each in a fresh process (run in one process, a detector slowed the next 3-4x), and each
+one's speed is given relative to the first: `--detector language-model,default`
 compares the old default (Gemma token statistics, first 256 tokens) with the new one. The CPU's
 flags and the dtype each detector computed in are printed; UNSPUN_DTYPE=float32 forces float32,
-and ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 make PyTorch use only AVX2 kernels (as on a
-CPU without AVX-512), for the float32 AVX2 figure.
+and ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 make PyTorch,
+oneDNN and MKL use only AVX2 kernels (as on a CPU without AVX-512), for the float32 AVX2 figure.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def main() -> int:
         "--no-cache", action="store_true", help="measure throughput with the eager encoder"
     )
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start runs")
+    parser.add_argument("--no-cpu-line", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     import os
@@ -64,43 +66,63 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     if args.no_cache:
         os.environ["UNSPUN_CACHE"] = "off"
-    from unspun.article import parse_text
-    from unspun.pipeline import CheckConfig, Checker
-
-    articles = [parse_text(text) for text in make_articles(args.articles)]
-    print(cpu_line())
     names = [name.strip() for name in args.detector.split(",") if name.strip()]
-    rates = []
-    for name in names:
-        started = time.perf_counter()
-        checker = Checker(CheckConfig(detector=name))
-        checker.check_many(articles[:4])  # load the model and warm up
-        loaded = time.perf_counter() - started
-        started = time.perf_counter()
-        tokens = []
-        for begin in range(0, len(articles), args.batch_size):
-            for report in checker.check_many(articles[begin : begin + args.batch_size]):
-                tokens.append(
-                    (report.detector.tokens_scored or 0, report.detector.tokens_not_scored or 0)
-                )
-        elapsed = time.perf_counter() - started
-        rates.append(len(articles) / elapsed)
-        read = sum(t for t, _ in tokens) / len(tokens)
-        unread = sum(u for _, u in tokens) / len(tokens)
-        relative = f"; {rates[-1] / rates[0]:.2f}x the first" if len(rates) > 1 else ""
-        print(
-            f"{name} ({checker.detector.name}, {getattr(checker.detector, 'dtype_name', 'n/a')}): "
-            f"{len(articles)} articles of ~300 words, batch {args.batch_size}, {args.threads} "
-            f"threads: {rates[-1]:.2f} articles/s (passages included; tokens read {read:.0f}, "
-            f"left unread {unread:.0f} per article){relative}; model load + warm-up {loaded:.1f} s"
-        )
-        del checker
+    if len(names) > 1:
+        # Each detector in a fresh process: one run leaves the shared model and allocator in a
+        # state that slowed the next detector 3-4x (measured: hidden-state after language-model
+        # in float32), so side by side must not mean one after the other in one process.
+        print(cpu_line())
+        rates = []
+        for name in names:
+            command = [sys.executable, __file__, "--detector", name, "--no-cold", "--no-cpu-line"]
+            command += ["--articles", str(args.articles), "--batch-size", str(args.batch_size)]
+            command += ["--threads", str(args.threads)] + (["--no-cache"] if args.no_cache else [])
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            line = next((x for x in done.stdout.splitlines() if x.startswith(f"{name} (")), None)
+            if done.returncode != 0 or line is None:
+                print(f"{name}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+                return 1
+            rates.append(float(line.split("threads: ", 1)[1].split(" articles/s", 1)[0]))
+            relative = f"; {rates[-1] / rates[0]:.2f}x the first" if len(rates) > 1 else ""
+            print(line + relative)
+    else:
+        if not args.no_cpu_line:
+            print(cpu_line())
+        measure(names[0], args)
     if args.no_cold:
         return 0
     for name in names:
         if cold_starts(name) != 0:
             return 1
     return 0
+
+
+def measure(name: str, args: argparse.Namespace) -> None:
+    """Articles per second of one detector through the check pipeline, in this process."""
+    from unspun.article import parse_text
+    from unspun.pipeline import CheckConfig, Checker
+
+    articles = [parse_text(text) for text in make_articles(args.articles)]
+    started = time.perf_counter()
+    checker = Checker(CheckConfig(detector=name))
+    checker.check_many(articles[:4])  # load the model and warm up
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    tokens = []
+    for begin in range(0, len(articles), args.batch_size):
+        for report in checker.check_many(articles[begin : begin + args.batch_size]):
+            tokens.append(
+                (report.detector.tokens_scored or 0, report.detector.tokens_not_scored or 0)
+            )
+    rate = len(articles) / (time.perf_counter() - started)
+    read = sum(t for t, _ in tokens) / len(tokens)
+    unread = sum(u for _, u in tokens) / len(tokens)
+    print(
+        f"{name} ({checker.detector.name}, {getattr(checker.detector, 'dtype_name', 'n/a')}): "
+        f"{len(articles)} articles of ~300 words, batch {args.batch_size}, {args.threads} "
+        f"threads: {rate:.2f} articles/s (passages included; tokens read {read:.0f}, "
+        f"left unread {unread:.0f} per article); model load + warm-up {loaded:.1f} s"
+    )
 
 
 def cpu_line() -> str:
@@ -120,7 +142,12 @@ def cpu_line() -> str:
     shown = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
     forced = {
         k: os.environ[k]
-        for k in ("UNSPUN_DTYPE", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
+        for k in (
+            "UNSPUN_DTYPE",
+            "ATEN_CPU_CAPABILITY",
+            "ONEDNN_MAX_CPU_ISA",
+            "MKL_ENABLE_INSTRUCTIONS",
+        )
         if k in os.environ
     }
     return f"CPU: {name}, {os.cpu_count()} cores, flags {' '.join(shown) or 'none of note'}" + (
