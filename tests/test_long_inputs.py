@@ -24,9 +24,7 @@ def test_a_window_visits_every_passage_that_holds_one_of_its_tokens(lengths, gap
     start, size = window
     centres = np.arange(start, start + size, dtype=np.float64) + 0.5
     first, last = _overlapping(_running_max_ends(spans), spans, centres)
-    holding = [
-        p for p, (s, e) in enumerate(spans) if ((centres >= s) & (centres < e)).any()
-    ]
+    holding = [p for p, (s, e) in enumerate(spans) if ((centres >= s) & (centres < e)).any()]
     # Passages here do not overlap and every integer position has a token centre, so the range
     # is exactly the passages holding a token: no more (the cost stays linear), no fewer.
     assert list(range(first, last)) == holding
