@@ -406,24 +406,40 @@ def likelihood_validation(records, threshold_detector=None) -> None:
         print(row(f"likelihood, first {window} tokens", values[humans], values[~humans]))
 
 
-def detector_validation(name: str, records) -> None:
-    """A shipped or trained detector as it ships (its own window), on the validation set."""
+def detector_validation(name: str, records, tasks: list[str] | None = None) -> None:
+    """A shipped or trained detector as it ships (its own window), on the validation set: whole
+    texts, and with ``tasks`` also each pair cut to the same number of words, by task."""
     from unspun.detect.base import create_detector
     from unspun.detect.calibration import find_calibration, score_texts
 
     detector = create_detector(name)
-    scores = np.asarray(score_texts(detector, [r.text for r in records]))
     humans = np.array([not r.is_machine for r in records])
     calibration = find_calibration(detector)
     threshold = calibration.threshold(TARGET_FPR) if calibration is not None else None
+    label = f"{detector.name} as shipped ({detector.version[:24]})"
+    scores = np.asarray(score_texts(detector, [r.text for r in records]))
+    print(row(label, scores[humans], scores[~humans], threshold))
+    if tasks is None:
+        return
+    human_of = {pair_key(r): r for r in records if not r.is_machine}
+    words = {}
+    for r in records:
+        if r.is_machine:
+            h = human_of[pair_key(r)]
+            words[r.id] = words[h.id] = min(len(r.text.split()), len(h.text.split()))
+    cut = [" ".join(r.text.split()[: words[r.id]]) for r in records]
+    paired = np.asarray(score_texts(detector, cut))
     print(
         row(
-            f"{detector.name} as shipped ({detector.version[:24]})",
-            scores[humans],
-            scores[~humans],
+            f"{detector.name}, each pair cut to one length (words)",
+            paired[humans],
+            paired[~humans],
             threshold,
         )
     )
+    for task in sorted({t for t in tasks if t}):
+        chosen = np.array([t == task for t in tasks])
+        print(row(f"  task {task}", paired[humans], paired[chosen], threshold))
 
 
 def likelihood_held_out(pool: list[LabelledText], per_group: int, seed: int) -> None:
@@ -460,6 +476,11 @@ def main() -> int:
     parser.add_argument("--tuned", default=None, help="tuned-lm name or directory to compare")
     parser.add_argument("--likelihood-sample", type=int, default=30)
     parser.add_argument("--no-likelihood", action="store_true")
+    parser.add_argument(
+        "--tuned-only",
+        action="store_true",
+        help="only the tuned scorer's validation rows (needs --tuned)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     for path in (args.train, args.eval):
@@ -479,6 +500,13 @@ def main() -> int:
     if any(pair_key(r) in held for r in pool):
         print("refusing: the training file holds validation pairs", file=sys.stderr)
         return 1
+    if args.tuned_only:
+        if not args.tuned:
+            print("--tuned-only needs --tuned NAME", file=sys.stderr)
+            return 2
+        detector_validation(args.tuned, validation, tasks)
+        print(f"done in {timer}")
+        return 0
     detector = create_detector(args.detector)
     print(
         f"hidden-state detector {detector.version}, layers {list(detector.layers)}, "
@@ -490,7 +518,7 @@ def main() -> int:
         likelihood_validation(validation)
         detector_validation("language-model", validation)
     if args.tuned:
-        detector_validation(args.tuned, validation)
+        detector_validation(args.tuned, validation, tasks)
     print(f"  ({timer})")
     held_out_rows(detector, pool, pool_tasks, validation_states)
     if not args.no_likelihood and args.likelihood_sample > 0:
