@@ -167,77 +167,26 @@ def test_train_command_and_bad_data(lms, tmp_path, monkeypatch):
     monkeypatch.setenv("UNSPUN_CACHE", str(tmp_path / "cache"))
     data = tmp_path / "train.jsonl"
     data.write_text("\n".join(json.dumps(vars(r)) for r in _records()) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(
-        app,
-        [
-            "train",
-            str(data),
-            "--kind",
-            "hidden-state",
-            "--model",
-            lms["llama"],
-            "--layers",
-            "1,2",
-            "--out",
-            str(tmp_path / "cli"),
-            "--format",
-            "json",
-        ],
-    )
+
+    def train(source, *options: str):
+        command = ["train", str(source), "--kind", "hidden-state", "--model", lms["llama"]]
+        return CliRunner().invoke(app, [*command, *options, "--out", str(tmp_path / "out")])
+
+    result = train(data, "--layers", "1,2", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["calibration_human_texts"] == 20
     one_side = tmp_path / "one.jsonl"
     one_side.write_text(json.dumps({"text": "a b c", "label": "human"}) + "\n", encoding="utf-8")
-    bad = CliRunner().invoke(
-        app,
-        [
-            "train",
-            str(one_side),
-            "--kind",
-            "hidden-state",
-            "--model",
-            lms["llama"],
-            "--out",
-            str(tmp_path / "bad"),
-        ],
-    )
+    bad = train(one_side)
     # The command raises the project's one-line errors; main() turns them into exit codes.
     assert isinstance(bad.exception, ConfigError)
     assert "both 'human' and 'machine'" in str(bad.exception)
-    layers = CliRunner().invoke(
-        app,
-        [
-            "train",
-            str(data),
-            "--kind",
-            "hidden-state",
-            "--model",
-            lms["llama"],
-            "--layers",
-            "two",
-            "--out",
-            str(tmp_path / "bad"),
-        ],
-    )
+    layers = train(data, "--layers", "two")
     assert isinstance(layers.exception, ConfigError) and "--layers" in str(layers.exception)
-    share = CliRunner().invoke(
-        app,
-        [
-            "train",
-            str(data),
-            "--kind",
-            "hidden-state",
-            "--model",
-            lms["llama"],
-            "--family",
-            "nobody",
-            "--layers",
-            "1",
-            "--out",
-            str(tmp_path / "bad"),
-        ],
-    )
-    assert isinstance(share.exception, ConfigError) and "nobody" in str(share.exception)
+    family = train(data, "--family", "nobody", "--layers", "1")
+    assert isinstance(family.exception, ConfigError) and "nobody" in str(family.exception)
+    empty = train(data, "--family", " , ", "--layers", "1")
+    assert isinstance(empty.exception, ConfigError) and "--family" in str(empty.exception)
 
 
 def test_families_name_their_generators_and_the_rest_share_a_head():
@@ -283,3 +232,14 @@ def test_family_heads_score_the_largest_scaled_logit(lms, tmp_path, monkeypatch)
     assert loaded.score([records[1].text])[0].document == pytest.approx(expected[0])
     with pytest.raises(ConfigError, match="use logits"):
         _ = loaded.head
+
+
+@pytest.mark.parametrize("module", ["hidden_state", "tuned_lm", "language_model"])
+def test_a_missing_shipped_detector_is_one_config_error(module, tmp_path, monkeypatch):
+    import importlib
+
+    shipped = importlib.import_module(f"unspun.detect.{module}")
+    monkeypatch.setattr(shipped, "shipped_directory", lambda: tmp_path)
+    with pytest.raises(ConfigError, match="missing from this installation") as caught:
+        shipped.shipped_detector()
+    assert "\n" not in str(caught.value)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,14 @@ import numpy as np
 
 from unspun.article.sentences import passage_windows
 from unspun.detect.base import PassageScore, Scores
-from unspun.detect.saved import DETECTOR_FILE, load_calibration, read_trained, save_trained
+from unspun.detect.saved import (
+    DETECTOR_FILE,
+    load_calibration,
+    load_shipped,
+    package_directory,
+    read_trained,
+    save_trained,
+)
 from unspun.detect.supervised.head import LinearHead
 from unspun.errors import ConfigError
 from unspun.models.causal import CausalLM, load_causal_lm
@@ -288,15 +294,20 @@ def head_names(families: int) -> list[str]:
 
 
 def shipped_directory() -> Path:
-    """The head trained by this project on ../shared/data/detect, shipped inside the package."""
-    return Path(str(resources.files("unspun") / "data" / KIND))
+    """The heads trained by this project on ../shared/data/detect, shipped inside the package."""
+    return package_directory(KIND)
 
 
 def shipped_detector(
     *, device: str | None = None, dtype: str | None = None, batch_size: int | None = None
 ) -> HiddenStateDetector:
-    """The hidden-state detector shipped with unspun (registry name ``hidden-state``)."""
-    directory = shipped_directory()
-    if not (directory / DETECTOR_FILE).is_file():
-        raise ConfigError(f"the shipped {KIND} detector is missing from this installation")
-    return HiddenStateDetector.load(directory, device=device, dtype=dtype, batch_size=batch_size)
+    """The hidden-state detector shipped with unspun (registry name ``hidden-state``, the
+    default)."""
+    return load_shipped(
+        HiddenStateDetector,
+        shipped_directory(),
+        KIND,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+    )

@@ -6,14 +6,19 @@ shipped; the model is the packaged Gemma 3 270M (or whichever LM the head was tr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from unspun.detect.lmfeatures import FEATURES, token_features
-from unspun.detect.saved import DETECTOR_FILE, load_calibration, read_trained, save_trained
+from unspun.detect.saved import (
+    load_calibration,
+    load_shipped,
+    package_directory,
+    read_trained,
+    save_trained,
+)
 from unspun.detect.supervised.head import LinearHead
 from unspun.detect.zeroshot.common import LMDetector
 from unspun.detect.zeroshot.lm import TokenTable
@@ -144,14 +149,18 @@ class LanguageModelDetector(LMDetector):
 
 def shipped_directory() -> Path:
     """The head trained by this project on ../shared/data/detect, shipped inside the package."""
-    return Path(str(resources.files("unspun") / "data" / KIND))
+    return package_directory(KIND)
 
 
 def shipped_detector(
     *, device: str | None = None, dtype: str | None = None, batch_size: int | None = None
 ) -> LanguageModelDetector:
     """The language-model detector shipped with unspun (registry name ``language-model``)."""
-    directory = shipped_directory()
-    if not (directory / DETECTOR_FILE).is_file():
-        raise ConfigError(f"the shipped {KIND} detector is missing from this installation")
-    return LanguageModelDetector.load(directory, device=device, dtype=dtype, batch_size=batch_size)
+    return load_shipped(
+        LanguageModelDetector,
+        shipped_directory(),
+        KIND,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,33 @@ from unspun.errors import ConfigError
 
 HEAD_FILE = "head.npz"
 
-__all__ = ["DETECTOR_FILE", "HEAD_FILE", "file_sha1", "read_trained", "save_trained"]
+__all__ = [
+    "DETECTOR_FILE",
+    "HEAD_FILE",
+    "file_sha1",
+    "load_shipped",
+    "package_directory",
+    "read_trained",
+    "save_trained",
+]
+
+
+def package_directory(name: str) -> Path:
+    """``unspun/data/NAME`` inside the installed package: where a detector this project trained
+    ships."""
+    return Path(str(resources.files("unspun") / "data" / name))
+
+
+def load_shipped(
+    detector_class: type, directory: Path, name: str, *, missing_hint: str = "", **options: Any
+) -> Any:
+    """``detector_class.load(directory, **options)``, or a one-line ConfigError when the shipped
+    files are not in this installation."""
+    if not (directory / DETECTOR_FILE).is_file():
+        raise ConfigError(
+            f"the shipped {name} detector is missing from this installation{missing_hint}"
+        )
+    return detector_class.load(directory, **options)
 
 
 def file_sha1(path: Path) -> str:

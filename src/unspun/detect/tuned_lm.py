@@ -15,13 +15,12 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from unspun.detect.calibration import CALIBRATION_FILE
 from unspun.detect.registry import DETECTOR_FILE, kind_matches, kind_of, write_detector_file
-from unspun.detect.saved import load_calibration
+from unspun.detect.saved import load_calibration, load_shipped, package_directory
 from unspun.detect.zeroshot.common import LMDetector
 from unspun.detect.zeroshot.fast_detectgpt import FastDetectGPT
 from unspun.errors import ConfigError
@@ -334,17 +333,20 @@ def write_readme(directory: Path, config: dict[str, Any]) -> None:
 
 def shipped_directory() -> Path:
     """The adapter trained by this project on ../shared/data/detect, shipped inside the package."""
-    return Path(str(resources.files("unspun") / "data" / KIND))
+    return package_directory(KIND)
 
 
 def shipped_detector(
     *, device: str | None = None, dtype: str | None = None, batch_size: int | None = None
 ) -> TunedLMDetector:
     """The tuned scorer shipped with unspun (registry name ``tuned-lm``)."""
-    directory = shipped_directory()
-    if not (directory / DETECTOR_FILE).is_file():
-        raise ConfigError(
-            f"the shipped {KIND} detector is missing from this installation; train one with "
-            f"`unspun train --kind tuned-lm` and pass its directory to --detector"
-        )
-    return TunedLMDetector.load(directory, device=device, dtype=dtype, batch_size=batch_size)
+    return load_shipped(
+        TunedLMDetector,
+        shipped_directory(),
+        KIND,
+        missing_hint="; train one with `unspun train --kind tuned-lm` and pass its directory to "
+        "--detector",
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+    )
