@@ -399,8 +399,8 @@ def train_hidden_state(
     if members:
         oof = np.max(
             [
-                (part - f["shift"]) / f["spread"]
-                for part, f in zip(parts, family_config, strict=True)
+                (scores - f["shift"]) / f["spread"]
+                for scores, f in zip(parts, family_config, strict=True)
             ],
             axis=0,
         )
